@@ -1,0 +1,69 @@
+// npm test: system packages, build, lint, then the unit, host-integration and kernel
+// suites. Prints one closing line `N passed, N failed` summed over every suite (a
+// build or lint failure, or a suite that ends without results, counts as a failure)
+// and exits non-zero on any failure. `node scripts/test.mjs unit|integration|kernel`
+// runs one suite (after the build).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const results = join(root, '.test-results');
+const only = process.argv[2];
+const suites = ['unit', 'integration', 'kernel'];
+if (only && !suites.includes(only)) {
+  console.error(`usage: node scripts/test.mjs [${suites.join('|')}]`);
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args) {
+  console.log(`\n== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`== ${name} failed (exit ${r.status ?? r.signal})`);
+    failed += 1;
+    return false;
+  }
+  return true;
+}
+
+function suite(name, args) {
+  const file = join(results, `${name}.json`);
+  rmSync(file, { force: true });
+  step(`${name} suite`, process.execPath, args(file));
+  if (!existsSync(file)) {
+    console.log(`== ${name} suite ended without results: counted as one failure`);
+    failed += 1;
+    return;
+  }
+  const counts = JSON.parse(readFileSync(file, 'utf8'));
+  console.log(
+    `== ${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.pending} pending`,
+  );
+  passed += counts.passed;
+  failed += counts.failed;
+}
+
+mkdirSync(results, { recursive: true });
+const ready =
+  step('system packages', 'bash', [join(root, 'scripts/system-deps.sh')]) &&
+  (existsSync(join(root, 'build/Release/netlink.node')) ||
+    step('native addon', 'npx', ['--no-install', 'node-gyp', 'rebuild'])) &&
+  step('build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+
+if (ready) {
+  if (!only) step('lint', 'npm', ['run', '--silent', 'lint']);
+  const runner = join(root, 'dist/test/harness/mocha-run.js');
+  const want = (s) => !only || only === s;
+  if (want('unit')) suite('unit', (f) => [runner, 'unit', f, join(root, 'dist/test/unit')]);
+  if (want('integration'))
+    suite('integration', (f) => [runner, 'integration', f, join(root, 'dist/test/integration')]);
+  if (want('kernel')) suite('kernel', (f) => [join(root, 'dist/test/harness/uml-suite.js'), f]);
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
