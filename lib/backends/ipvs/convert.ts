@@ -1,0 +1,108 @@
+// The model's VirtualServer → the kernel's IpvsService + IpvsDestination[] (what the
+// netlink client sends and ipvsadm prints). Pure.
+import {
+  AF_INET,
+  AF_INET6,
+  type AddressFamily,
+  type IpProtocol,
+  type IpvsDestination,
+  type IpvsService,
+} from '../../../bindings/ipvs/types.js';
+import { compareIps, parseIp } from '../../model/ip.js';
+import { schedulerFlagBits } from '../../model/ipvs-schedulers.js';
+import type { IpFamily, Protocol, VirtualServer } from '../../model/types.js';
+
+/** IP_VS_SVC_F_PERSISTENT (uapi ip_vs.h). */
+export const IP_VS_SVC_F_PERSISTENT = 0x0001;
+/** IP_VS_CONN_F_MASQ: kube-ipvs forwards by NAT, as kube-proxy does. */
+export const IP_VS_CONN_F_MASQ = 0;
+
+export interface IpvsEntry {
+  service: IpvsService;
+  destinations: IpvsDestination[];
+}
+
+export function addressFamily(family: IpFamily): AddressFamily {
+  return family === 'IPv4' ? AF_INET : AF_INET6;
+}
+
+export function ipProtocol(protocol: Protocol): IpProtocol {
+  switch (protocol) {
+    case 'TCP':
+      return 6;
+    case 'UDP':
+      return 17;
+    case 'SCTP':
+      return 132;
+  }
+}
+
+/** A prefix length as IpvsService.netmask: IPv4 a host-order u32 mask, IPv6 the length. */
+export function ipvsNetmask(family: IpFamily, prefix: number): number {
+  if (family === 'IPv6') return prefix;
+  if (prefix <= 0) return 0;
+  return (0xffffffff << (32 - Math.min(prefix, 32))) >>> 0;
+}
+
+export function toIpvsService(vs: VirtualServer): IpvsService {
+  const persistent = vs.persistenceTimeout > 0;
+  return {
+    family: addressFamily(vs.family),
+    protocol: ipProtocol(vs.protocol),
+    address: vs.address,
+    port: vs.port,
+    fwmark: 0,
+    scheduler: vs.scheduler,
+    flags: schedulerFlagBits(vs.schedulerFlags) | (persistent ? IP_VS_SVC_F_PERSISTENT : 0),
+    timeout: persistent ? vs.persistenceTimeout : 0,
+    netmask: ipvsNetmask(vs.family, vs.netmask),
+    peName: '',
+  };
+}
+
+export function toIpvsDestinations(vs: VirtualServer): IpvsDestination[] {
+  const family = addressFamily(vs.family);
+  return vs.realServers.map((rs) => ({
+    family,
+    address: rs.address,
+    port: rs.port,
+    forward: IP_VS_CONN_F_MASQ,
+    weight: rs.weight,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    tunType: 0,
+    tunPort: 0,
+    tunFlags: 0,
+  }));
+}
+
+export function toIpvsEntry(vs: VirtualServer): IpvsEntry {
+  return { service: toIpvsService(vs), destinations: toIpvsDestinations(vs) };
+}
+
+function cmpAddress(a: string, b: string): number {
+  const pa = parseIp(a);
+  const pb = parseIp(b);
+  if (pa && pb) return compareIps(pa, pb);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A total order on services by the fields ipvsadm sorts on (family, protocol, address,
+ * port), compared numerically; destinations by address then port.
+ */
+export function sortIpvsEntries(entries: readonly IpvsEntry[]): IpvsEntry[] {
+  const sorted = [...entries].sort(
+    (x, y) =>
+      x.service.family - y.service.family ||
+      x.service.protocol - y.service.protocol ||
+      cmpAddress(x.service.address, y.service.address) ||
+      x.service.port - y.service.port,
+  );
+  return sorted.map((e) => ({
+    service: e.service,
+    destinations: [...e.destinations].sort(
+      (a, b) => cmpAddress(a.address, b.address) || a.port - b.port,
+    ),
+  }));
+}

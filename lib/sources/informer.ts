@@ -1,0 +1,267 @@
+// A client-node ListWatch (the informer of @kubernetes/client-node 1.4.0) with the gaps of
+// that version filled. What 1.4.0's cache.js does and does not do:
+//  - 410 Gone, as an HTTP status on watch start or as an ERROR event on an open watch:
+//    it clears its resourceVersion and relists when the watch ends. Kept.
+//  - A watch that ends cleanly: it re-watches from the last resourceVersion. Kept.
+//  - Any other error (list failure, refused connection, 5xx, aborted stream): it fires its
+//    'error' callbacks and stops for good. Here: restart with exponential backoff and jitter.
+//  - It never asks for bookmarks and sets no timeoutSeconds, and its Watch overrides its own
+//    30 s fetch timeout, so a half-open connection hangs forever. Here: the Watch is
+//    subclassed to send allowWatchBookmarks=true and timeoutSeconds, and a client-side
+//    deadline aborts a watch that outlives its timeout, which then restarts as above.
+//  - After stop() during an in-flight list it still starts a watch. Here: the Watch refuses
+//    to start once stopped.
+//  - An ERROR event other than 410 ends the stream and it re-watches at once, so a server
+//    failing every watch that way makes a busy loop. Here: such quick ends back off.
+//  - It has no notion of "synced". Here: synced once the first list has been applied.
+
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** Fraction of the delay added at random (0..1). */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  initialMs: 500,
+  maxMs: 30000,
+  factor: 2,
+  jitter: 0.2,
+};
+
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  errors: number;
+  restarts: number;
+  lastError?: string;
+  resourceVersion: string;
+}
+
+export interface InformerHandlers<T> {
+  upsert(obj: T): void;
+  remove(obj: T): void;
+  error?(err: unknown, retryInMs: number): void;
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  kubeConfig: KubeConfig;
+  /** Collection path, e.g. /api/v1/services. */
+  path: string;
+  list: (opts: {
+    labelSelector?: string;
+    fieldSelector?: string;
+  }) => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Server-side watch lifetime (timeoutSeconds); default 300. */
+  watchTimeoutSeconds?: number;
+  /** Slack past timeoutSeconds before the client gives up on a silent watch; default 30 s. */
+  watchDeadlineSlackMs?: number;
+  backoff?: Partial<BackoffOptions>;
+}
+
+type WatchCallback = Parameters<Watch['watch']>[2];
+type DoneCallback = Parameters<Watch['watch']>[3];
+
+/** A Watch that asks for bookmarks and a server-side timeout, and enforces a deadline. */
+class BoundedWatch extends Watch {
+  closed = false;
+  onStart: () => void = () => undefined;
+  onEvent: () => void = () => undefined;
+  /** Watches in a row that ended at once with nothing but ERROR events. */
+  private quickEnds = 0;
+
+  constructor(
+    config: KubeConfig,
+    private readonly timeoutSeconds: number,
+    private readonly deadlineSlackMs: number,
+    private readonly backoff: BackoffOptions,
+  ) {
+    super(config);
+  }
+
+  override async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: WatchCallback,
+    done: DoneCallback,
+  ): Promise<AbortController> {
+    // ListWatch re-watches at once when a stream ends cleanly; a server that answers every
+    // watch with an ERROR event (not 410) and closes would make that a busy loop.
+    if (this.quickEnds > 0) {
+      const ms = Math.min(
+        this.backoff.maxMs,
+        this.backoff.initialMs * Math.pow(this.backoff.factor, this.quickEnds - 1),
+      );
+      await new Promise((r) => setTimeout(r, ms));
+    }
+    if (this.closed) {
+      const c = new AbortController();
+      c.abort();
+      return c;
+    }
+    this.onStart();
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    let useful = false;
+    const finish: DoneCallback = (err) => {
+      if (timer) clearTimeout(timer);
+      this.quickEnds =
+        !useful && err === null && Date.now() - started < 1000 ? this.quickEnds + 1 : 0;
+      done(err);
+    };
+    const controller = await super.watch(
+      path,
+      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.timeoutSeconds },
+      (phase, obj, watchObj) => {
+        if (phase !== 'ERROR') {
+          useful = true;
+          this.onEvent();
+        }
+        callback(phase, obj, watchObj);
+      },
+      finish,
+    );
+    if (!controller.signal.aborted) {
+      timer = setTimeout(
+        () => controller.abort(),
+        this.timeoutSeconds * 1000 + this.deadlineSlackMs,
+      );
+      timer.unref();
+    }
+    return controller;
+  }
+}
+
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly counters: InformerStats = {
+    lists: 0,
+    watches: 0,
+    errors: 0,
+    restarts: 0,
+    resourceVersion: '',
+  };
+  private readonly informer: ListWatch<T>;
+  private readonly watch: BoundedWatch;
+  private readonly backoff: BackoffOptions;
+  private stopped = true;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private syncedFlag = false;
+  private readonly syncWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly opts: InformerOptions<T>,
+    private readonly handlers: InformerHandlers<T>,
+  ) {
+    this.backoff = { ...DEFAULT_BACKOFF, ...(opts.backoff ?? {}) };
+    this.watch = new BoundedWatch(
+      opts.kubeConfig,
+      opts.watchTimeoutSeconds ?? 300,
+      opts.watchDeadlineSlackMs ?? 30000,
+      this.backoff,
+    );
+    this.watch.onStart = () => {
+      this.counters.watches++;
+    };
+    this.watch.onEvent = () => {
+      this.attempt = 0;
+    };
+    const listFn = async (): Promise<KubernetesListObject<T>> => {
+      const list = await opts.list({
+        ...(opts.labelSelector !== undefined ? { labelSelector: opts.labelSelector } : {}),
+        ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
+      });
+      this.counters.lists++;
+      // ListWatch applies the items in the continuation of this promise; a macrotask
+      // later they are all in.
+      setImmediate(() => this.listApplied());
+      return list;
+    };
+    this.informer = new ListWatch<T>(
+      opts.path,
+      this.watch,
+      listFn,
+      false,
+      opts.labelSelector,
+      opts.fieldSelector,
+    );
+    this.informer.on('add', (o) => this.stopped || this.handlers.upsert(o));
+    this.informer.on('update', (o) => this.stopped || this.handlers.upsert(o));
+    this.informer.on('delete', (o) => this.stopped || this.handlers.remove(o));
+    this.informer.on('error', (err) => this.onError(err));
+  }
+
+  /** Counters, and the resourceVersion the informer would resume from (bookmarks move it). */
+  get stats(): InformerStats {
+    return { ...this.counters, resourceVersion: this.informer.latestResourceVersion() };
+  }
+
+  get synced(): boolean {
+    return this.syncedFlag;
+  }
+
+  /** Resolves once the first list has been applied. */
+  waitForSync(): Promise<void> {
+    if (this.syncedFlag) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.watch.closed = false;
+    void this.informer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.informer.stop();
+  }
+
+  /** Objects as the informer's cache holds them. */
+  list(): readonly T[] {
+    return this.informer.list();
+  }
+
+  private listApplied(): void {
+    this.attempt = 0;
+    if (this.syncedFlag) return;
+    this.syncedFlag = true;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    this.counters.errors++;
+    this.counters.lastError = err instanceof Error ? err.message : String(err);
+    const base = Math.min(
+      this.backoff.maxMs,
+      this.backoff.initialMs * Math.pow(this.backoff.factor, this.attempt),
+    );
+    const delay = Math.round(base * (1 + this.backoff.jitter * Math.random()));
+    this.attempt++;
+    this.handlers.error?.(err, delay);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.stopped) return;
+      this.counters.restarts++;
+      // start() resumes from the last resourceVersion; a 410 there relists.
+      void this.informer.start();
+    }, delay);
+  }
+}

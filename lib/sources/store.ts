@@ -1,0 +1,273 @@
+// One store for what the sources see: Services by key (namespace/name), EndpointSlices
+// grouped by their kubernetes.io/service-name label. Every change marks the affected service
+// keys dirty; the reconcile loop takes the dirty keys and asks for the desired virtual servers
+// of just those services. Per event the work is O(that service); only a change of the node
+// or of the config marks every service.
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { parseIp } from '../model/ip.js';
+import { SERVICE_NAME_LABEL, serviceKey, type ObjectSink } from './sink.js';
+
+export interface TranslateOutput<VS, SK> {
+  readonly virtualServers: readonly VS[];
+  readonly skipped: readonly SK[];
+}
+
+export interface TranslateContext {
+  /** Virtual IPs of every Service in the store (an endpoint at one is not a real server, R7.5). */
+  readonly virtualIPs: ReadonlySet<string>;
+}
+
+export type TranslateFn<VS, SK, N, C> = (
+  service: V1Service,
+  slices: readonly V1EndpointSlice[],
+  node: N,
+  config: C,
+  context: TranslateContext,
+) => TranslateOutput<VS, SK>;
+
+/** ClusterIPs, externalIPs and load-balancer ingress IPs of a Service, canonical text. */
+export function serviceVirtualIPs(service: V1Service | undefined): string[] {
+  if (!service) return [];
+  const spec = service.spec ?? {};
+  const raw: unknown[] = [
+    ...(spec.clusterIPs ?? []),
+    spec.clusterIP,
+    ...(spec.externalIPs ?? []),
+    ...(service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+  ];
+  const out = new Set<string>();
+  for (const r of raw) {
+    const ip = parseIp(r);
+    if (ip) out.add(ip.text);
+  }
+  return [...out];
+}
+
+export interface StoreOptions<VS, SK, N, C> {
+  translate: TranslateFn<VS, SK, N, C>;
+  node: N;
+  config: C;
+  /**
+   * Turns the Node object a source reports into what translate takes. The result is
+   * compared by value, so Node status heartbeats that change nothing translate reads do not
+   * mark every service dirty. Without it, setNode() from a source is ignored.
+   */
+  nodeFrom?: (node: V1Node | undefined, current: N) => N;
+}
+
+export interface DesiredEntry<VS, SK> extends TranslateOutput<VS, SK> {
+  /** False when the service no longer exists: its virtual servers are to be removed. */
+  present: boolean;
+}
+
+interface SliceEntry {
+  slice: V1EndpointSlice;
+  owner: string | undefined;
+}
+
+function metaKey(o: { metadata?: { namespace?: string; name?: string } }): string {
+  return serviceKey(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+}
+
+function sameVersion(
+  a: { metadata?: { resourceVersion?: string } } | undefined,
+  b: { metadata?: { resourceVersion?: string } },
+): boolean {
+  const rv = a?.metadata?.resourceVersion;
+  return rv !== undefined && rv !== '' && rv === b.metadata?.resourceVersion;
+}
+
+export class ServiceStore<VS, SK, N, C> implements ObjectSink {
+  private readonly services = new Map<string, V1Service>();
+  private readonly slices = new Map<string, SliceEntry>();
+  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  private dirty = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  /** Reference counts of every Service VIP, kept per event so translate need not scan. */
+  private readonly vipRefs = new Map<string, number>();
+  private readonly vips = new Set<string>();
+  private node: N;
+  private nodeJson: string;
+  private config: C;
+  /** Counts translate calls, so tests can check per-event work stays per-service. */
+  translations = 0;
+
+  constructor(private readonly opts: StoreOptions<VS, SK, N, C>) {
+    this.node = opts.node;
+    this.nodeJson = JSON.stringify(opts.node);
+    this.config = opts.config;
+  }
+
+  private countVips(service: V1Service | undefined, delta: 1 | -1): void {
+    for (const ip of serviceVirtualIPs(service)) {
+      const n = (this.vipRefs.get(ip) ?? 0) + delta;
+      if (n <= 0) {
+        this.vipRefs.delete(ip);
+        this.vips.delete(ip);
+      } else {
+        this.vipRefs.set(ip, n);
+        this.vips.add(ip);
+      }
+    }
+  }
+
+  // ---- fed by sources ----
+
+  upsertService(service: V1Service): void {
+    const key = metaKey(service);
+    const prev = this.services.get(key);
+    if (sameVersion(prev, service)) return;
+    this.countVips(prev, -1);
+    this.countVips(service, 1);
+    this.services.set(key, service);
+    this.mark(key);
+  }
+
+  removeService(namespace: string, name: string): void {
+    const key = serviceKey(namespace, name);
+    const prev = this.services.get(key);
+    if (!prev) return;
+    this.countVips(prev, -1);
+    this.services.delete(key);
+    this.mark(key);
+  }
+
+  upsertSlice(slice: V1EndpointSlice): void {
+    const key = metaKey(slice);
+    const prev = this.slices.get(key);
+    if (prev && sameVersion(prev.slice, slice)) return;
+    const label = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    const owner =
+      label !== undefined && label !== ''
+        ? serviceKey(slice.metadata?.namespace ?? '', label)
+        : undefined;
+    if (prev?.owner !== undefined && prev.owner !== owner) this.detach(prev.owner, key);
+    this.slices.set(key, { slice, owner });
+    if (owner !== undefined) {
+      let group = this.slicesByService.get(owner);
+      if (!group) {
+        group = new Map();
+        this.slicesByService.set(owner, group);
+      }
+      group.set(key, slice);
+      this.mark(owner);
+    }
+  }
+
+  removeSlice(namespace: string, name: string): void {
+    const key = serviceKey(namespace, name);
+    const prev = this.slices.get(key);
+    if (!prev) return;
+    this.slices.delete(key);
+    if (prev.owner !== undefined) this.detach(prev.owner, key);
+  }
+
+  setNode(node: V1Node | undefined): void {
+    if (!this.opts.nodeFrom) return;
+    this.setNodeInfo(this.opts.nodeFrom(node, this.node));
+  }
+
+  setNodeInfo(node: N): void {
+    const json = JSON.stringify(node);
+    this.node = node;
+    if (json === this.nodeJson) return;
+    this.nodeJson = json;
+    this.markAll();
+  }
+
+  setConfig(config: C): void {
+    this.config = config;
+    this.markAll();
+  }
+
+  private detach(owner: string, sliceKey: string): void {
+    const group = this.slicesByService.get(owner);
+    if (!group) return;
+    group.delete(sliceKey);
+    if (group.size === 0) this.slicesByService.delete(owner);
+    this.mark(owner);
+  }
+
+  // ---- dirty tracking ----
+
+  private mark(key: string): void {
+    const wasEmpty = this.dirty.size === 0;
+    this.dirty.add(key);
+    if (wasEmpty) for (const l of this.listeners) l();
+  }
+
+  /** Marks every known service (e.g. for a full resync). */
+  markAll(): void {
+    const wasEmpty = this.dirty.size === 0;
+    for (const k of this.services.keys()) this.dirty.add(k);
+    if (wasEmpty && this.dirty.size > 0) for (const l of this.listeners) l();
+  }
+
+  /** Called when the dirty set goes from empty to non-empty. Returns an unsubscribe function. */
+  onDirty(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** The service keys changed since the last call; clears them. */
+  takeDirty(): Set<string> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  // ---- reads ----
+
+  /** Desired virtual servers of the given services (absent ones: present false, none). */
+  desired(keys: Iterable<string>): Map<string, DesiredEntry<VS, SK>> {
+    const out = new Map<string, DesiredEntry<VS, SK>>();
+    for (const key of keys) {
+      const service = this.services.get(key);
+      if (!service) {
+        out.set(key, { present: false, virtualServers: [], skipped: [] });
+        continue;
+      }
+      this.translations++;
+      const r = this.opts.translate(service, this.slicesOf(key), this.node, this.config, {
+        virtualIPs: this.vips,
+      });
+      out.set(key, { present: true, virtualServers: r.virtualServers, skipped: r.skipped });
+    }
+    return out;
+  }
+
+  /** Desired state of every service (full resync, render). */
+  desiredAll(): Map<string, DesiredEntry<VS, SK>> {
+    return this.desired([...this.services.keys()].sort());
+  }
+
+  serviceKeys(): string[] {
+    return [...this.services.keys()];
+  }
+
+  getService(key: string): V1Service | undefined {
+    return this.services.get(key);
+  }
+
+  slicesOf(key: string): V1EndpointSlice[] {
+    const group = this.slicesByService.get(key);
+    if (!group) return [];
+    return [...group.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+  }
+
+  get counts(): { services: number; slices: number } {
+    return { services: this.services.size, slices: this.slices.size };
+  }
+
+  get currentNode(): N {
+    return this.node;
+  }
+
+  get currentConfig(): C {
+    return this.config;
+  }
+}
