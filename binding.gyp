@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "netlink",
+      "sources": ["native/netlink.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

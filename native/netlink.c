@@ -1,0 +1,421 @@
+// A netlink socket for Node, with no protocol knowledge: open, bind, socket options,
+// send one datagram to the kernel, and a uv_poll-driven receive path that hands every
+// datagram (or error) to one JS callback. The receive path must survive ENOBUFS and a
+// throwing callback, which is why this exists instead of the `netlink` npm package.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <unistd.h>
+#include <node_api.h>
+#include <uv.h>
+
+#define RECV_BUF_SIZE (256 * 1024)
+// Bounds one poll callback so a flood of datagrams cannot starve the event loop; the
+// poll is level-triggered, so what is left is read on the next turn.
+#define MAX_DATAGRAMS_PER_TURN 4096
+
+typedef struct {
+  napi_env env;
+  napi_ref callback;
+  napi_ref resource;
+  napi_async_context async_ctx;
+  uv_poll_t poll;
+  int fd;
+  int polling;
+  int poll_inited;
+  int poll_closed;  // uv_close finished (or never needed)
+  int finalized;    // the JS wrapper is gone
+  int closed;
+  int in_delivery;
+  unsigned char *buf;
+} nl_sock;
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, NULL, "netlink addon: N-API call failed");  \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+static napi_value make_errno_error(napi_env env, int err, const char *syscall) {
+  char msg[256];
+  const char *code = uv_err_name(-err);
+  snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(err), code);
+  napi_value m, c, e, n, s;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+  napi_create_error(env, c, m, &e);
+  napi_create_int32(env, err, &n);
+  napi_set_named_property(env, e, "errno", n);
+  napi_set_named_property(env, e, "code", c);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, e, "syscall", s);
+  return e;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  napi_throw(env, make_errno_error(env, err, syscall));
+  return NULL;
+}
+
+static void free_sock(nl_sock *s) {
+  free(s->buf);
+  free(s);
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+  nl_sock *s = (nl_sock *)h->data;
+  s->poll_closed = 1;
+  if (s->finalized) free_sock(s);
+}
+
+static void do_close(nl_sock *s) {
+  if (s->closed) return;
+  s->closed = 1;
+  if (s->poll_inited) {
+    uv_poll_stop(&s->poll);
+    s->polling = 0;
+    uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+  } else {
+    s->poll_closed = 1;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  nl_sock *s = (nl_sock *)data;
+  do_close(s);
+  if (s->callback) napi_delete_reference(env, s->callback);
+  if (s->resource) napi_delete_reference(env, s->resource);
+  if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
+  s->callback = NULL;
+  s->finalized = 1;
+  if (s->poll_closed) free_sock(s);
+}
+
+// Calls back into JS from the uv loop (no JS on the stack). napi_make_callback runs
+// the callback in its async context and drains nextTicks/microtasks afterwards. If
+// the callback throws, the exception is handed to napi_fatal_exception, which routes
+// it to process 'uncaughtException' (exiting only if nothing handles it).
+static void deliver(nl_sock *s, napi_value err, napi_value data) {
+  napi_env env = s->env;
+  napi_value cb, recv, argv[2];
+  if (napi_get_reference_value(env, s->callback, &cb) != napi_ok || cb == NULL) return;
+  // napi_make_callback converts the receiver to an object: undefined would throw.
+  napi_get_global(env, &recv);
+  if (err) {
+    argv[0] = err;
+    napi_get_undefined(env, &argv[1]);
+  } else {
+    napi_get_null(env, &argv[0]);
+    argv[1] = data;
+  }
+  napi_value result;
+  napi_status st = napi_make_callback(env, s->async_ctx, recv, cb, 2, argv, &result);
+  if (st == napi_pending_exception) {
+    napi_value exc;
+    if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+  }
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  nl_sock *s = (nl_sock *)h->data;
+  if (s->closed) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  s->in_delivery = 1;
+  if (status < 0) {
+    // libuv reports EPOLLERR as UV_EBADF and stops the handle. On a netlink socket
+    // EPOLLERR means a pending socket error, typically ENOBUFS after the kernel
+    // dropped replies: fetch (and clear) it, hand it on, and keep polling.
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) {
+      deliver(s, make_errno_error(env, soerr, "recvmsg"), NULL);
+    }
+    if (!s->closed) {
+      int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+      if (r < 0) {
+        s->polling = 0;
+        deliver(s, make_errno_error(env, -r, "uv_poll_start"), NULL);
+      }
+    }
+  }
+  (void)events;
+  for (int i = 0; i < MAX_DATAGRAMS_PER_TURN && !s->closed; i++) {
+    struct sockaddr_nl from;
+    struct iovec iov = {s->buf, RECV_BUF_SIZE};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK) break;
+      if (e == EINTR) continue;
+      napi_handle_scope inner;
+      napi_open_handle_scope(env, &inner);
+      deliver(s, make_errno_error(env, e, "recvmsg"), NULL);
+      napi_close_handle_scope(env, inner);
+      // ENOBUFS clears the socket error; the socket goes on working. Anything else
+      // may repeat forever, so stop this turn and let the next poll decide.
+      if (e != ENOBUFS) break;
+      continue;
+    }
+    napi_handle_scope inner;
+    napi_open_handle_scope(env, &inner);
+    if ((size_t)n > RECV_BUF_SIZE || (mh.msg_flags & MSG_TRUNC)) {
+      deliver(s, make_errno_error(env, EMSGSIZE, "recvmsg (datagram truncated)"), NULL);
+    } else {
+      napi_value buf;
+      void *unused;
+      if (napi_create_buffer_copy(env, (size_t)n, s->buf, &unused, &buf) == napi_ok)
+        deliver(s, NULL, buf);
+    }
+    napi_close_handle_scope(env, inner);
+  }
+  s->in_delivery = 0;
+  napi_close_handle_scope(env, scope);
+}
+
+static nl_sock *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_error(env, NULL, "netlink: not a socket");
+    return NULL;
+  }
+  nl_sock *s = (nl_sock *)data;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "netlink: socket is closed");
+    return NULL;
+  }
+  return s;
+}
+
+static int get_int(napi_env env, napi_value v, int32_t *out, const char *what) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "netlink: %s must be a number", what);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+// new NetlinkSocket(protocol, callback)
+static napi_value Ctor(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  int32_t proto;
+  if (argc < 2 || !get_int(env, argv[0], &proto, "protocol")) return NULL;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[1], &t));
+  if (t != napi_function) {
+    napi_throw_type_error(env, NULL, "netlink: callback must be a function");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+  if (fd < 0) return throw_errno(env, errno, "socket");
+  nl_sock *s = calloc(1, sizeof *s);
+  unsigned char *buf = malloc(RECV_BUF_SIZE);
+  if (!s || !buf) {
+    free(s);
+    free(buf);
+    close(fd);
+    return throw_errno(env, ENOMEM, "malloc");
+  }
+  s->env = env;
+  s->fd = fd;
+  s->buf = buf;
+  s->poll_closed = 1;
+  napi_value name;
+  CHECK(napi_create_reference(env, argv[1], 1, &s->callback));
+  CHECK(napi_create_reference(env, self, 0, &s->resource));
+  CHECK(napi_create_string_utf8(env, "NetlinkSocket", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, self, name, &s->async_ctx));
+  if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) {
+    close(fd);
+    free_sock(s);
+    napi_throw_error(env, NULL, "netlink: wrap failed");
+    return NULL;
+  }
+  return self;
+}
+
+// bind(groups) -> port id assigned by the kernel
+static napi_value Bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nl_sock *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t groups = 0;
+  if (argc >= 1 && !get_int(env, argv[0], &groups, "groups")) return NULL;
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  sa.nl_pid = 0;
+  sa.nl_groups = (uint32_t)groups;
+  if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0) return throw_errno(env, errno, "bind");
+  socklen_t len = sizeof sa;
+  if (getsockname(s->fd, (struct sockaddr *)&sa, &len) < 0)
+    return throw_errno(env, errno, "getsockname");
+  napi_value r;
+  CHECK(napi_create_uint32(env, sa.nl_pid, &r));
+  return r;
+}
+
+// setsockopt(level, name, value)
+static napi_value SetOpt(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  nl_sock *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name, value;
+  if (argc < 3 || !get_int(env, argv[0], &level, "level") || !get_int(env, argv[1], &name, "name") ||
+      !get_int(env, argv[2], &value, "value"))
+    return NULL;
+  int v = value;
+  if (setsockopt(s->fd, level, name, &v, sizeof v) < 0) return throw_errno(env, errno, "setsockopt");
+  return NULL;
+}
+
+// getsockopt(level, name) -> int
+static napi_value GetOpt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  nl_sock *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t level, name;
+  if (argc < 2 || !get_int(env, argv[0], &level, "level") || !get_int(env, argv[1], &name, "name"))
+    return NULL;
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(s->fd, level, name, &v, &len) < 0) return throw_errno(env, errno, "getsockopt");
+  napi_value r;
+  CHECK(napi_create_int32(env, v, &r));
+  return r;
+}
+
+// send(buffer) -> bytes sent; to the kernel (port 0)
+static napi_value Send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nl_sock *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  bool is_buf = false;
+  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buf) != napi_ok || !is_buf) {
+    napi_throw_type_error(env, NULL, "netlink: send needs a Buffer");
+    return NULL;
+  }
+  void *data;
+  size_t len;
+  CHECK(napi_get_buffer_info(env, argv[0], &data, &len));
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  ssize_t n;
+  do {
+    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&sa, sizeof sa);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "sendto");
+  napi_value r;
+  CHECK(napi_create_int64(env, (int64_t)n, &r));
+  return r;
+}
+
+// start(): begin delivering datagrams to the callback
+static napi_value Start(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  nl_sock *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  if (!s->poll_inited) {
+    uv_loop_t *loop;
+    CHECK(napi_get_uv_event_loop(env, &loop));
+    int r = uv_poll_init(loop, &s->poll, s->fd);
+    if (r < 0) return throw_errno(env, -r, "uv_poll_init");
+    s->poll.data = s;
+    s->poll_inited = 1;
+    s->poll_closed = 0;
+  }
+  if (!s->polling) {
+    int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+    if (r < 0) return throw_errno(env, -r, "uv_poll_start");
+    s->polling = 1;
+  }
+  return NULL;
+}
+
+// ref(bool): whether a started socket keeps the event loop alive
+static napi_value Ref(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  nl_sock *s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  bool on = true;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
+  if (s->poll_inited) {
+    if (on)
+      uv_ref((uv_handle_t *)&s->poll);
+    else
+      uv_unref((uv_handle_t *)&s->poll);
+  }
+  return NULL;
+}
+
+static napi_value Close(napi_env env, napi_callback_info info) {
+  napi_value self;
+  void *data = NULL;
+  size_t argc = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
+  if (napi_unwrap(env, self, &data) == napi_ok && data) do_close((nl_sock *)data);
+  return NULL;
+}
+
+static napi_value Fd(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  nl_sock *s = unwrap(env, info, &argc, NULL);
+  if (!s) return NULL;
+  napi_value r;
+  CHECK(napi_create_int32(env, s->fd, &r));
+  return r;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"bind", NULL, Bind, NULL, NULL, NULL, napi_default, NULL},
+      {"setsockopt", NULL, SetOpt, NULL, NULL, NULL, napi_default, NULL},
+      {"getsockopt", NULL, GetOpt, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, Send, NULL, NULL, NULL, napi_default, NULL},
+      {"start", NULL, Start, NULL, NULL, NULL, napi_default, NULL},
+      {"ref", NULL, Ref, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+      {"fd", NULL, Fd, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value cls;
+  if (napi_define_class(env, "NetlinkSocket", NAPI_AUTO_LENGTH, Ctor, NULL,
+                        sizeof methods / sizeof methods[0], methods, &cls) != napi_ok)
+    return NULL;
+  napi_set_named_property(env, exports, "NetlinkSocket", cls);
+  napi_value v;
+  napi_create_int32(env, RECV_BUF_SIZE, &v);
+  napi_set_named_property(env, exports, "RECV_BUF_SIZE", v);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,137 @@
+// IpvsClient over a fake socket: what it sends and how it maps replies back.
+import { expect } from 'chai';
+import { IpvsClient } from '../../../../bindings/ipvs/client.js';
+import * as C from '../../../../bindings/ipvs/constants.js';
+import { AF_INET, type IpvsService } from '../../../../bindings/ipvs/types.js';
+import { AttrMap } from '../../../../bindings/netlink/attributes.js';
+import { NetlinkConnection } from '../../../../bindings/netlink/connection.js';
+import {
+  NLMSG_DONE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_MULTI,
+} from '../../../../bindings/netlink/constants.js';
+import { NetlinkError } from '../../../../bindings/netlink/errors.js';
+import { decodeGenl, genlPayload } from '../../../../bindings/netlink/genl.js';
+import { decodeMessages, encodeMessages } from '../../../../bindings/netlink/message.js';
+import { encodeWith } from '../../../../bindings/netlink/writer.js';
+import { writeServiceNest } from '../../../../bindings/ipvs/codec.js';
+import { FakeSocket, type FakeKernel, errorReply } from '../netlink/fake-socket.js';
+import { must } from '../must.js';
+
+const FAMILY = 40;
+
+const svc = (address: string, port = 80): IpvsService => ({
+  family: AF_INET,
+  protocol: 6,
+  address,
+  port,
+  fwmark: 0,
+  scheduler: 'rr',
+  flags: 0,
+  timeout: 0,
+  netmask: 0xffffffff,
+  peName: '',
+});
+
+/** Refuses NEW_SERVICE for port 81 with EEXIST; dumps return `table`. */
+function kernel(table: IpvsService[]): FakeKernel {
+  return (d, sock) => {
+    const out: Buffer[] = [];
+    for (const m of decodeMessages(d)) {
+      const g = decodeGenl(m);
+      if (m.flags & NLM_F_DUMP) {
+        for (const s of table) {
+          const payload = Buffer.concat([
+            genlPayload(C.IPVS_CMD_NEW_SERVICE, 1, []),
+            encodeWith((w) => writeServiceNest(w, s, true)),
+          ]);
+          out.push(
+            encodeMessages([
+              { type: FAMILY, flags: NLM_F_MULTI, seq: m.seq, pid: sock.portId, payload },
+            ]),
+          );
+        }
+        out.push(
+          encodeMessages([
+            {
+              type: NLMSG_DONE,
+              flags: NLM_F_MULTI,
+              seq: m.seq,
+              pid: sock.portId,
+              payload: Buffer.alloc(4),
+            },
+          ]),
+        );
+        continue;
+      }
+      const port = g.attrs.nested(C.IPVS_CMD_ATTR_SERVICE)?.be16(C.IPVS_SVC_ATTR_PORT);
+      if (g.cmd === C.IPVS_CMD_NEW_SERVICE && port === 81)
+        out.push(errorReply(m.seq, sock.portId, 17));
+      else if (m.flags & NLM_F_ACK) out.push(errorReply(m.seq, sock.portId, 0));
+    }
+    return out;
+  };
+}
+
+function client(table: IpvsService[] = []): { c: IpvsClient; sock: () => FakeSocket } {
+  let s: FakeSocket | undefined;
+  const conn = new NetlinkConnection((cb) => (s = new FakeSocket(cb, kernel(table))));
+  return { c: IpvsClient.fromConnection(conn, FAMILY), sock: () => must(s) };
+}
+
+describe('IpvsClient (fake socket)', () => {
+  it('apply: one datagram, per-op results; an op that cannot be encoded fails alone', async () => {
+    const { c, sock } = client();
+    const rs = await c.apply([
+      { op: 'addService', service: svc('10.0.0.1') },
+      { op: 'addService', service: svc('10.0.0.1', 81) },
+      { op: 'addService', service: svc('10.0.0.300') },
+      { op: 'deleteService', service: svc('10.0.0.2') },
+    ]);
+    expect(rs.map((r) => (r.ok ? 'ok' : r.error.name))).to.deep.equal([
+      'ok',
+      'NetlinkError',
+      'TypeError',
+      'ok',
+    ]);
+    const r1 = must(rs[1]);
+    const err = (r1.ok ? undefined : r1.error) as NetlinkError;
+    expect(err.code).to.equal('EEXIST');
+    expect(err.message).to.contain('IPVS_CMD_NEW_SERVICE TCP 10.0.0.1:81');
+    expect(sock().sent).to.have.length(1);
+    const cmds = decodeMessages(must(sock().sent[0])).map((m) => decodeGenl(m).cmd);
+    expect(cmds).to.deep.equal([
+      C.IPVS_CMD_NEW_SERVICE,
+      C.IPVS_CMD_NEW_SERVICE,
+      C.IPVS_CMD_DEL_SERVICE,
+    ]);
+  });
+
+  it('a single op throws the kernel error', async () => {
+    const { c } = client();
+    const err = await c.addService(svc('10.0.0.1', 81)).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NetlinkError);
+    expect((err as NetlinkError).code).to.equal('EEXIST');
+  });
+
+  it('getServices decodes a dump', async () => {
+    const table = [svc('10.0.0.1'), svc('10.0.0.2', 443)];
+    const { c, sock } = client(table);
+    expect(await c.getServices()).to.deep.equal(table);
+    const [m] = decodeMessages(must(sock().sent[0]));
+    expect(must(m).flags & NLM_F_DUMP).to.equal(NLM_F_DUMP);
+    expect(decodeGenl(must(m)).cmd).to.equal(C.IPVS_CMD_GET_SERVICE);
+  });
+
+  it('sends the service identity for a destination dump', async () => {
+    const { c, sock } = client();
+    await c.getDestinations(svc('10.9.8.7', 8443));
+    const g = decodeGenl(must(decodeMessages(must(sock().sent[0]))[0]));
+    expect(g.cmd).to.equal(C.IPVS_CMD_GET_DEST);
+    const s: AttrMap = must(g.attrs.nested(C.IPVS_CMD_ATTR_SERVICE));
+    expect([...must(s.get(C.IPVS_SVC_ATTR_ADDR))]).to.deep.equal([10, 9, 8, 7]);
+    expect(s.be16(C.IPVS_SVC_ATTR_PORT)).to.equal(8443);
+    expect(s.has(C.IPVS_SVC_ATTR_SCHED_NAME)).to.equal(false);
+  });
+});

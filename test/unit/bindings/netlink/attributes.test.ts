@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  AttrMap,
+  type AttrOut,
+  be16,
+  bytes,
+  decodeAttrs,
+  encodeAttrs,
+  nested,
+  str,
+  u16,
+  u32,
+  u64,
+  u8,
+} from '../../../../bindings/netlink/attributes.js';
+import { NetlinkDecodeError } from '../../../../bindings/netlink/errors.js';
+import { must } from '../must.js';
+
+describe('netlink attributes', () => {
+  it('encodes header, payload and zeroed padding to 4 bytes', () => {
+    const b = encodeAttrs([u8(1, 0xab), str(2, 'rr')]);
+    expect([...b]).to.deep.equal([5, 0, 1, 0, 0xab, 0, 0, 0, 7, 0, 2, 0, 0x72, 0x72, 0, 0]);
+  });
+
+  it('round-trips integers, strings and nested attributes', () => {
+    const b = encodeAttrs([
+      u16(1, 10),
+      be16(4, 8080),
+      u32(5, 0xdeadbeef),
+      u64(6, 2n ** 63n + 5n),
+      nested(7, [str(6, 'wlc'), u32(8, 300)]),
+    ]);
+    const a = AttrMap.parse(b);
+    expect(a.u16(1)).to.equal(10);
+    expect(a.be16(4)).to.equal(8080);
+    expect(a.u32(5)).to.equal(0xdeadbeef);
+    expect(a.u64(6)).to.equal(2n ** 63n + 5n);
+    const n = must(a.nested(7));
+    expect(n.str(6)).to.equal('wlc');
+    expect(n.u32(8)).to.equal(300);
+  });
+
+  it('rejects an attribute whose length runs past the buffer', () => {
+    const b = encodeAttrs([u32(1, 1)]);
+    b.writeUInt16LE(40, 0);
+    expect(() => decodeAttrs(b)).to.throw(NetlinkDecodeError);
+  });
+
+  it('rejects a too-short integer payload with a typed error', () => {
+    const a = AttrMap.parse(encodeAttrs([u8(1, 1)]));
+    expect(() => a.u32(1)).to.throw(NetlinkDecodeError);
+  });
+
+  it('property: decode(encode(attrs)) gives back every payload', () => {
+    const attr = fc.record({
+      type: fc.integer({ min: 0, max: 0x3fff }),
+      value: fc.uint8Array({ maxLength: 64 }).map((u) => Buffer.from(u)),
+    });
+    fc.assert(
+      fc.property(fc.array(attr, { maxLength: 20 }), (attrs) => {
+        const back = decodeAttrs(encodeAttrs(attrs.map((a): AttrOut => bytes(a.type, a.value))));
+        expect(back.map((x) => [x.type, x.data.toString('hex')])).to.deep.equal(
+          attrs.map((x) => [x.type, x.value.toString('hex')]),
+        );
+      }),
+    );
+  });
+
+  it('property: random bytes decode or raise NetlinkDecodeError, nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (u) => {
+        try {
+          for (const a of decodeAttrs(Buffer.from(u))) AttrMap.parse(a.data);
+        } catch (e) {
+          expect(e).to.be.instanceOf(NetlinkDecodeError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

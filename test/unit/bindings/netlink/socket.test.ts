@@ -1,0 +1,116 @@
+// The native socket against the host kernel's generic netlink controller (no root
+// needed): ENOBUFS survival and a throwing callback.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { str } from '../../../../bindings/netlink/attributes.js';
+import {
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_CMD_GETFAMILY,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+} from '../../../../bindings/netlink/constants.js';
+import { NetlinkError, NetlinkRepliesLostError } from '../../../../bindings/netlink/errors.js';
+import { genlRequest, resolveFamily } from '../../../../bindings/netlink/genl.js';
+import { openConnection } from '../../../../bindings/netlink/open.js';
+import {
+  NetlinkSocket,
+  SOL_SOCKET,
+  SO_RCVBUF,
+  type SystemError,
+} from '../../../../bindings/netlink/socket.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+describe('native netlink socket (host generic netlink)', () => {
+  it('binds to a kernel-assigned port id and reports buffer sizes', () => {
+    const s = new NetlinkSocket(NETLINK_GENERIC, () => undefined);
+    try {
+      expect(s.portId).to.be.greaterThan(0);
+      s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
+      // Linux doubles the value for bookkeeping.
+      expect(s.getsockopt(SOL_SOCKET, SO_RCVBUF)).to.equal(131072);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('throws a system error with errno and code from a failing setsockopt', () => {
+    const s = new NetlinkSocket(NETLINK_GENERIC, () => undefined);
+    try {
+      let err: SystemError | undefined;
+      try {
+        s.setsockopt(999, 1, 1);
+      } catch (e) {
+        err = e as SystemError;
+      }
+      expect(err?.code).to.be.a('string').and.match(/^E/);
+      expect(err?.errno).to.be.a('number').and.greaterThan(0);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('resolves the nlctrl family and maps an unknown family to ENOENT', async () => {
+    const conn = openConnection(NETLINK_GENERIC);
+    try {
+      const fam = await resolveFamily(conn, 'nlctrl');
+      expect(fam.id).to.equal(GENL_ID_CTRL);
+      const err = await resolveFamily(conn, 'nosuchfamily').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(NetlinkError);
+      expect((err as NetlinkError).code).to.equal('ENOENT');
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("carries the kernel's extended-ack text on a policy failure", async () => {
+    const conn = openConnection(NETLINK_GENERIC);
+    try {
+      // 17 bytes with the NUL: longer than GENL_NAMSIZ, refused by the attribute policy.
+      const err = await resolveFamily(conn, 'a-name-too-long-x').catch((e: unknown) => e);
+      expect((err as NetlinkError).code).to.equal('EINVAL');
+      expect((err as NetlinkError).extAck)
+        .to.be.a('string')
+        .and.not.equal('');
+      expect((err as NetlinkError).message).to.contain((err as NetlinkError).extAck);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('survives a receive overrun: ENOBUFS becomes NetlinkRepliesLostError, then the socket works', async () => {
+    // The smallest receive buffer and 400 replies of ~1 KiB each: the kernel must drop.
+    const conn = openConnection(NETLINK_GENERIC, { receiveBuffer: 1, timeoutMs: 5000 });
+    try {
+      const reqs = Array.from({ length: 400 }, () =>
+        genlRequest(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, [str(CTRL_ATTR_FAMILY_NAME, 'nlctrl')]),
+      );
+      const rs = await conn.batch(reqs, 'every');
+      const lost = rs.filter((r) => !r.ok && r.error instanceof NetlinkRepliesLostError);
+      expect(lost.length).to.be.greaterThan(0);
+      expect(conn.overruns).to.be.greaterThan(0);
+      // The next request on the same socket gets its reply.
+      const fam = await resolveFamily(conn, 'nlctrl');
+      expect(fam.id).to.equal(GENL_ID_CTRL);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('routes an exception thrown by the receive callback to uncaughtException; the process survives', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(here, 'throwing-callback-child.js')],
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(JSON.parse(stdout.trim())).to.deep.equal({
+      caught: 'thrown from the netlink callback',
+      received: 2,
+    });
+  });
+});
