@@ -68,6 +68,26 @@ if (ready) {
   if (want('integration'))
     suite('integration', (f) => [runner, 'integration', f, join(root, 'dist/test/integration')]);
   if (want('kernel')) suite('kernel', (f) => [join(root, 'dist/test/harness/uml-suite.js'), f]);
+  if (want('node24')) {
+    const have =
+      existsSync(node24) ||
+      step('node 24', 'npm', [
+        'install',
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--prefix',
+        join(root, '.cache/node24'),
+        node24Package,
+      ]);
+    if (have) {
+      for (const s of ['unit', 'integration']) {
+        suite(`${s}-node24`, (f) => [runner, s, f, join(root, 'dist/test', s)], node24);
+      }
+    } else {
+      failed += 1;
+    }
+  }
 }
 
 console.log(`\n${passed} passed, ${failed} failed`);

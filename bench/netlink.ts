@@ -1,0 +1,241 @@
+// `npm run bench -- netlink [SERVICES DESTS REPS]`: programs SERVICES TCP services ×
+// DESTS real servers (default 10 000 × 10) into IPVS (a) with `ipvsadm -R`, (b) with the
+// bindings one round trip per op, (c) with the bindings batched (NLM_F_ACK only on the
+// last message of each datagram; also measured with an ACK on every message), each in a
+// fresh netns of one UML boot pinned to one CPU; then dumps with the bindings and with
+// `ipvsadm -Ln`. Prints medians and writes bench/results/netlink.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInUml } from '../test/harness/uml.js';
+import { destination, service } from './netlink-lib/child.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const child = join(here, 'netlink-lib', 'child.js');
+
+interface Proc {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(cmd: string, args: string[], input?: string, timeoutMs = 900_000): Promise<Proc> {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+    p.stdin.end(input ?? '');
+  });
+}
+
+async function must(cmd: string, args: string[], input?: string): Promise<Proc> {
+  const r = await exec(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+let nsCounter = 0;
+async function freshNs(): Promise<string> {
+  const name = `bench-nl-${process.pid}-${++nsCounter}`;
+  await must('ip', ['netns', 'add', name]);
+  await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  await must('ip', ['-n', name, 'link', 'add', 'd0', 'type', 'dummy']);
+  await must('ip', ['-n', name, 'link', 'set', 'd0', 'up']);
+  await must('ip', ['-n', name, 'addr', 'add', '10.255.0.1/8', 'dev', 'd0']);
+  await must('ip', ['-n', name, 'route', 'add', 'default', 'dev', 'd0']);
+  return name;
+}
+
+async function dropNs(name: string): Promise<void> {
+  await must('ip', ['netns', 'exec', name, 'ipvsadm', '-C']);
+  await must('ip', ['netns', 'delete', name]);
+}
+
+function restoreInput(services: number, dests: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < services; i++) {
+    const s = service(i);
+    lines.push(`-A -t ${s.address}:${s.port} -s rr`);
+    for (let j = 0; j < dests; j++) {
+      const d = destination(i, j);
+      lines.push(`-a -t ${s.address}:${s.port} -r ${d.address}:${d.port} -m -w 1`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+interface Runs {
+  ipvsadm_restore_s: number[];
+  bindings_single_s: number[];
+  bindings_batched_s: number[];
+  bindings_batched_ack_every_s: number[];
+  bindings_dump_s: number[];
+  bindings_dump_with_stats_s: number[];
+  ipvsadm_list_s: number[];
+}
+
+interface ChildOut {
+  seconds: number;
+  count: number;
+  failed: number;
+  maxMessagesPerDatagram: number;
+  maxDatagramBytes: number;
+}
+
+async function runChild(ns: string, args: string[]): Promise<ChildOut> {
+  const r = await must('ip', ['netns', 'exec', ns, process.execPath, child, ...args]);
+  return JSON.parse(r.stdout) as ChildOut;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
+
+async function inner(services: number, dests: number, reps: number): Promise<void> {
+  await must('modprobe', ['-a', 'ip_vs', 'ip_vs_rr']);
+  const input = restoreInput(services, dests);
+  const total = services * (1 + dests);
+  const r: Runs = {
+    ipvsadm_restore_s: [],
+    bindings_single_s: [],
+    bindings_batched_s: [],
+    bindings_batched_ack_every_s: [],
+    bindings_dump_s: [],
+    bindings_dump_with_stats_s: [],
+    ipvsadm_list_s: [],
+  };
+  let batchInfo: ChildOut | undefined;
+  const log = (s: string): void => void process.stdout.write(`${s}\n`);
+  for (let rep = 1; rep <= reps; rep++) {
+    let ns = await freshNs();
+    r.ipvsadm_restore_s.push(
+      await timed(() => must('ip', ['netns', 'exec', ns, 'ipvsadm', '-R'], input)),
+    );
+    log(`rep ${rep}: ipvsadm -R ${r.ipvsadm_restore_s.at(-1)?.toFixed(2)} s`);
+    await dropNs(ns);
+
+    ns = await freshNs();
+    const single = await runChild(ns, ['single', String(services), String(dests)]);
+    r.bindings_single_s.push(single.seconds);
+    log(`rep ${rep}: bindings single ${single.seconds.toFixed(2)} s (${single.count} ops)`);
+    await dropNs(ns);
+
+    ns = await freshNs();
+    const every = await runChild(ns, ['batched-every', String(services), String(dests)]);
+    if (every.failed) throw new Error(`batched-every: ${every.failed} failed`);
+    r.bindings_batched_ack_every_s.push(every.seconds);
+    log(`rep ${rep}: bindings batched, ACK every message ${every.seconds.toFixed(2)} s`);
+    await dropNs(ns);
+
+    ns = await freshNs();
+    const batched = await runChild(ns, ['batched-last', String(services), String(dests)]);
+    if (batched.failed) throw new Error(`batched-last: ${batched.failed} failed`);
+    batchInfo = batched;
+    r.bindings_batched_s.push(batched.seconds);
+    log(`rep ${rep}: bindings batched, ACK on last ${batched.seconds.toFixed(2)} s`);
+
+    const dump = await runChild(ns, ['dump']);
+    if (dump.count !== total) throw new Error(`dump saw ${dump.count} entries, want ${total}`);
+    r.bindings_dump_s.push(dump.seconds);
+    const dumpStats = await runChild(ns, ['dump-stats']);
+    if (dumpStats.count !== total) throw new Error(`dump-stats saw ${dumpStats.count} entries`);
+    r.bindings_dump_with_stats_s.push(dumpStats.seconds);
+    let listed = '';
+    r.ipvsadm_list_s.push(
+      await timed(async () => {
+        listed = (await must('ip', ['netns', 'exec', ns, 'ipvsadm', '-Ln'])).stdout;
+      }),
+    );
+    const rows = listed.split('\n');
+    const svcRows = rows.filter((l) => l.startsWith('TCP  ')).length;
+    const destRows = rows.filter((l) => /^ {2}-> \d/.test(l)).length;
+    if (svcRows !== services || destRows !== services * dests) {
+      throw new Error(`ipvsadm -Ln listed ${svcRows} services, ${destRows} destinations`);
+    }
+    log(
+      `rep ${rep}: dump bindings ${dump.seconds.toFixed(2)} s (with stats ${dumpStats.seconds.toFixed(2)} s), ipvsadm -Ln ${r.ipvsadm_list_s.at(-1)?.toFixed(2)} s`,
+    );
+    await dropNs(ns);
+  }
+  const med: Record<string, number> = Object.fromEntries(
+    Object.entries(r).map(([k, v]: [string, number[]]) => [k, median(v)]),
+  );
+  const result = {
+    services,
+    destinations_per_service: dests,
+    operations: total,
+    reps,
+    ...med,
+    runs: r,
+    batch: {
+      ack: 'last message of each datagram',
+      max_messages_per_datagram: batchInfo?.maxMessagesPerDatagram,
+      max_datagram_bytes: batchInfo?.maxDatagramBytes,
+    },
+    ratios: {
+      restore_over_batched: (med.ipvsadm_restore_s ?? NaN) / (med.bindings_batched_s ?? NaN),
+      dump_over_ipvsadm_list: (med.bindings_dump_s ?? NaN) / (med.ipvsadm_list_s ?? NaN),
+      dump_with_stats_over_ipvsadm_list:
+        (med.bindings_dump_with_stats_s ?? NaN) / (med.ipvsadm_list_s ?? NaN),
+      ack_every_over_ack_last:
+        (med.bindings_batched_ack_every_s ?? NaN) / (med.bindings_batched_s ?? NaN),
+    },
+    environment: `UML 6.1 pinned to host CPU ${process.env.KUBE_IPVS_BENCH_CPU ?? 0}, one boot, fresh netns per run`,
+  };
+  log('\nmedians over ' + reps + ' reps (seconds):');
+  log('| run | median s |');
+  log('|---|---|');
+  for (const [k, v] of Object.entries(med)) log(`| ${k} | ${v.toFixed(2)} |`);
+  log(`ipvsadm -R / batched = ${result.ratios.restore_over_batched.toFixed(1)}x`);
+  log(`bindings dump / ipvsadm -Ln = ${result.ratios.dump_over_ipvsadm_list.toFixed(2)}`);
+  log(`ACK every / ACK last = ${result.ratios.ack_every_over_ack_last.toFixed(2)}`);
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(repoRoot, 'bench/results/netlink.json'),
+    JSON.stringify(result, null, 2) + '\n',
+  );
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--inner') {
+    await inner(Number(args[1]), Number(args[2]), Number(args[3]));
+    return;
+  }
+  const [services = '10000', dests = '10', reps = '3'] = args;
+  const r = await runInUml({
+    command: process.execPath,
+    args: [fileURLToPath(import.meta.url), '--inner', services, dests, reps],
+    cwd: repoRoot,
+    timeoutMs: 60 * 60_000,
+    memory: '2G',
+    // Pinned (DESIGN §11); KUBE_IPVS_BENCH_CPU picks another CPU when CPU 0 is busy.
+    cpu: Number(process.env.KUBE_IPVS_BENCH_CPU ?? 0),
+    check: false,
+    onOutput: (t) => process.stdout.write(t),
+  });
+  if (r.exitCode !== 0) {
+    process.stderr.write(`bench netlink: inner run failed (exit ${r.exitCode})\n`);
+    process.exit(1);
+  }
+}
+
+void main();
