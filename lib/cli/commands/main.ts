@@ -1,0 +1,45 @@
+// The kube-ipvs command line: a table of subcommands; usage mistakes exit 2.
+import { checkCommand } from './check.js';
+import { UsageError, type Command, type CommandIo } from './io.js';
+import { renderCommand } from './render.js';
+import { versionCommand } from './version.js';
+
+export const COMMANDS: readonly Command[] = [renderCommand, checkCommand, versionCommand];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `usage: kube-ipvs COMMAND [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'kube-ipvs COMMAND --help' for a command's options.\n`;
+}
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.stderr(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return 0;
+  }
+  if (name === '--version') return versionCommand.run([], io);
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.stderr(`kube-ipvs: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`usage: ${cmd.usage}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`kube-ipvs ${cmd.name}: ${e.message}\nusage: ${cmd.usage}\n`);
+      return 2;
+    }
+    io.stderr(`kube-ipvs ${cmd.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,116 @@
+// `kube-ipvs render`: the desired IPVS state of one node, from a directory of manifests, in
+// ipvsadm's save syntax (-S -n). Touches no kernel and needs no root: it only reads files.
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { formatSave } from '../format/save.js';
+import { defaultConfig } from '../../config/schema.js';
+import { loadConfig } from '../../config/load.js';
+import type { KubeIpvsConfig } from '../../config/schema.js';
+import { parseIp } from '../../model/ip.js';
+import type { NodeContext, Skipped, VirtualServer } from '../../model/types.js';
+import { sortIpvsEntries, toIpvsEntry } from '../../backends/ipvs/convert.js';
+import { ManifestSource } from '../../sources/manifests.js';
+import { formatProblem } from '../../sources/manifest-parse.js';
+import { modelStore } from '../../sources/model-store.js';
+import { parseFlags, UsageError, type Command } from './io.js';
+
+export interface Rendered {
+  /** The virtual servers, one per key; a key claimed by two Services goes to the first by key. */
+  virtualServers: VirtualServer[];
+  skipped: Skipped[];
+}
+
+/** Flattens per-service results, keeping the first Service (by key) that claims a VS key. */
+export function collectDesired(
+  perService: Iterable<
+    [string, { virtualServers: readonly VirtualServer[]; skipped: readonly Skipped[] }]
+  >,
+): Rendered {
+  const byKey = new Map<string, VirtualServer>();
+  const skipped: Skipped[] = [];
+  const entries = [...perService].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [svcKey, d] of entries) {
+    skipped.push(...d.skipped);
+    for (const vs of d.virtualServers) {
+      const owner = byKey.get(vs.key);
+      if (owner) {
+        skipped.push({
+          object: `Service ${svcKey}`,
+          field: '',
+          reason: `virtual server ${vs.key} is already taken by Service ${owner.owner.namespace}/${owner.owner.name}`,
+        });
+        continue;
+      }
+      byKey.set(vs.key, vs);
+    }
+  }
+  return { virtualServers: [...byKey.values()], skipped };
+}
+
+export function formatSkipped(s: Skipped): string {
+  return `skipped: ${s.object}${s.field ? ` ${s.field}` : ''}: ${s.reason}`;
+}
+
+export function renderSave(virtualServers: readonly VirtualServer[]): string {
+  return formatSave(sortIpvsEntries(virtualServers.map(toIpvsEntry)), { numeric: true });
+}
+
+export const renderCommand: Command = {
+  name: 'render',
+  summary: 'print the desired IPVS state for a node from manifests (ipvsadm -S syntax)',
+  usage:
+    'kube-ipvs render --manifests DIR [--node-name NAME] [--node-addresses IP,IP] [--config FILE]\n' +
+    '  --manifests DIR        directory of YAML files: Services, EndpointSlices, Endpoints\n' +
+    '  --node-name NAME       the node to render for (default: $NODE_NAME, else the hostname)\n' +
+    "  --node-addresses LIST  the node's IP addresses, comma-separated (for NodePorts; default none)\n" +
+    '  --config FILE          kube-ipvs configuration (default: built-in defaults)',
+  async run(args, io) {
+    const { values } = parseFlags(args, {
+      manifests: { type: 'string' },
+      'node-name': { type: 'string' },
+      'node-addresses': { type: 'string' },
+      config: { type: 'string' },
+    });
+    if (values.manifests === undefined) throw new UsageError('--manifests DIR is required');
+    const nodeName = values['node-name'] ?? io.env.NODE_NAME ?? hostname();
+    const addresses: string[] = [];
+    for (const raw of (values['node-addresses'] ?? '').split(',')) {
+      const a = raw.trim();
+      if (a === '') continue;
+      const ip = parseIp(a);
+      if (!ip) throw new UsageError(`--node-addresses: ${JSON.stringify(a)} is not an IP address`);
+      addresses.push(ip.text);
+    }
+    try {
+      if (!(await stat(values.manifests)).isDirectory()) {
+        io.stderr(`kube-ipvs render: ${values.manifests}: not a directory\n`);
+        return 1;
+      }
+    } catch (e) {
+      io.stderr(`kube-ipvs render: ${values.manifests}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    let config: KubeIpvsConfig = defaultConfig();
+    if (values.config !== undefined) {
+      const r = await loadConfig(values.config);
+      if (!r.ok) {
+        for (const e of r.errors) io.stderr(`${e.text}\n`);
+        return 1;
+      }
+      config = r.config;
+    }
+    const node: NodeContext = { name: nodeName, addresses };
+    const store = modelStore(node, config);
+    const source = new ManifestSource({ dir: values.manifests, sink: store });
+    const scan = await source.load();
+    let failed = false;
+    for (const p of scan.problems) {
+      io.stderr(`${formatProblem(p)}\n`);
+      if (p.severity === 'error') failed = true;
+    }
+    const rendered = collectDesired(store.desiredAll());
+    for (const s of rendered.skipped) io.stderr(`${formatSkipped(s)}\n`);
+    io.stdout(renderSave(rendered.virtualServers));
+    return failed ? 1 : 0;
+  },
+};
