@@ -1,0 +1,144 @@
+// Address text exactly as glibc's inet_ntop/inet_ntoa print it, plus the
+// host-order 32-bit words ipvsadm's comparators subtract.
+
+import { AF_INET6, type AddressFamily } from '../../../bindings/ipvs/types.js';
+import { at } from './at.js';
+
+/** Sixteen bytes of an nf_inet_addr union; IPv4 occupies the first four, the rest are zero. */
+export type InetBytes = Uint8Array;
+
+function parseIpv4(text: string): number[] | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return null;
+    const v = Number(p);
+    if (v > 255) return null;
+    out.push(v);
+  }
+  return out;
+}
+
+function parseIpv6(text: string): number[] | null {
+  let head = text;
+  let v4tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.indexOf('.', lastColon) > lastColon) {
+    const v4 = parseIpv4(text.slice(lastColon + 1));
+    if (!v4) return null;
+    v4tail = [(at(v4, 0) << 8) | at(v4, 1), (at(v4, 2) << 8) | at(v4, 3)];
+    head = text.slice(0, lastColon + 1);
+    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
+  }
+  const want = 8 - v4tail.length;
+  const halves = head.split('::');
+  if (halves.length > 2) return null;
+  const toGroups = (s: string): number[] | null => {
+    if (s === '') return [];
+    const out: number[] = [];
+    for (const g of s.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = toGroups(at(halves, 0));
+  if (!left) return null;
+  let groups: number[];
+  if (halves.length === 2) {
+    const right = toGroups(at(halves, 1));
+    if (!right) return null;
+    const fill = want - left.length - right.length;
+    if (fill < 1) return null;
+    groups = [...left, ...new Array<number>(fill).fill(0), ...right];
+  } else {
+    if (left.length !== want) return null;
+    groups = left;
+  }
+  return [...groups, ...v4tail];
+}
+
+/** Parse textual IPv4 / IPv6 into the 16-byte union layout. Throws on garbage. */
+export function inetBytes(family: AddressFamily, text: string): InetBytes {
+  const out = new Uint8Array(16);
+  if (family === AF_INET6) {
+    const g = parseIpv6(text);
+    if (!g) throw new Error(`bad IPv6 address ${JSON.stringify(text)}`);
+    g.forEach((w, i) => {
+      out[i * 2] = w >> 8;
+      out[i * 2 + 1] = w & 0xff;
+    });
+  } else {
+    const b = parseIpv4(text);
+    if (!b) throw new Error(`bad IPv4 address ${JSON.stringify(text)}`);
+    out.set(b, 0);
+  }
+  return out;
+}
+
+/** The four ntohl()ed 32-bit words of the union, as ipvs_cmp_* read them. */
+export function inetWords(family: AddressFamily, text: string): [number, number, number, number] {
+  const b = inetBytes(family, text);
+  const w = (i: number): number =>
+    ((at(b, i) << 24) | (at(b, i + 1) << 16) | (at(b, i + 2) << 8) | at(b, i + 3)) >>> 0;
+  return [w(0), w(4), w(8), w(12)];
+}
+
+/** glibc inet_ntop(AF_INET6): lowercase, longest zero run (>= 2 groups, first on tie) as '::',
+ *  embedded dotted quad for ::a.b.c.d and ::ffff:a.b.c.d. */
+export function ntop6(bytes: InetBytes): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((at(bytes, i * 2) << 8) | at(bytes, i * 2 + 1));
+  let bestBase = -1;
+  let bestLen = 0;
+  let curBase = -1;
+  let curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (words[i] === 0) {
+      if (curBase === -1) {
+        curBase = i;
+        curLen = 1;
+      } else curLen++;
+    } else if (curBase !== -1) {
+      if (bestBase === -1 || curLen > bestLen) {
+        bestBase = curBase;
+        bestLen = curLen;
+      }
+      curBase = -1;
+    }
+  }
+  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) {
+    bestBase = curBase;
+    bestLen = curLen;
+  }
+  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      out += `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+      break;
+    }
+    out += at(words, i).toString(16);
+  }
+  if (bestBase !== -1 && bestBase + bestLen === 8) out += ':';
+  return out;
+}
+
+/** inet_ntop for either family, from the textual form the bindings carry. */
+export function ntop(family: AddressFamily, text: string): string {
+  const b = inetBytes(family, text);
+  if (family === AF_INET6) return ntop6(b);
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+/** inet_ntoa of an IPv4 netmask given as a host-order u32. */
+export function dottedMask(mask: number): string {
+  const m = mask >>> 0;
+  return `${m >>> 24}.${(m >>> 16) & 0xff}.${(m >>> 8) & 0xff}.${m & 0xff}`;
+}
