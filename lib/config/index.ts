@@ -16,4 +16,4 @@ export {
 } from './watch.js';
 export { checkConfig, summarizeConfig, type CheckResult } from './check.js';
 export { configJsonSchema } from './json-schema.js';
-export { renderConfigDocs, defaultsDocument } from './docs.js';
+export { renderConfigDocs, defaultsDocument, spliceReadmeConfig } from './docs.js';

@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { configJsonSchema, renderConfigDocs } from '../../../lib/config/index.js';
+import {
+  configJsonSchema,
+  renderConfigDocs,
+  spliceReadmeConfig,
+} from '../../../lib/config/index.js';
 
 // dist/test/unit/config → repository root
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -14,6 +18,18 @@ describe('config/docs', () => {
     const options = (await prettier.resolveConfig(target)) ?? {};
     const want = await prettier.format(renderConfigDocs(), { ...options, parser: 'markdown' });
     expect(readFileSync(target, 'utf8')).to.equal(want);
+  });
+
+  it('README.md carries the same reference between its markers (regenerate: npm run docs:config)', async () => {
+    const target = join(root, 'README.md');
+    const have = readFileSync(target, 'utf8');
+    const options = (await prettier.resolveConfig(target)) ?? {};
+    const want = await prettier.format(spliceReadmeConfig(have), {
+      ...options,
+      parser: 'markdown',
+    });
+    expect(have).to.equal(want);
+    expect(have).to.contain('| `gracefulTermination.timeout` |');
   });
 
   it('documents every field of the schema with its default', () => {
