@@ -134,7 +134,7 @@ async function list(
     }
     return ok(out);
   }
-  const snap = await source.snapshot();
+  const snap = await source.snapshot({ stats: req.stats || req.rate });
   if (req.what === 'timeout') return ok(formatTimeout(snap.timeouts));
   if (req.what === 'daemon') return ok(formatDaemons(snap.daemons));
   const fmt: ListFormat = {

@@ -8,16 +8,23 @@ import { at } from './at.js';
 export type InetBytes = Uint8Array;
 
 function parseIpv4(text: string): number[] | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
+  // By hand rather than split and regex: listings parse every address they sort and print.
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out.push(v);
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // '.' ends the last part
+    if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      if (++digits > 3) return null;
+    } else if (c === 46) {
+      if (digits === 0 || v > 255 || out.length === 4) return null;
+      out.push(v);
+      v = 0;
+      digits = 0;
+    } else return null;
   }
-  return out;
+  return out.length === 4 ? out : null;
 }
 
 function parseIpv6(text: string): number[] | null {
@@ -79,6 +86,12 @@ export function inetBytes(family: AddressFamily, text: string): InetBytes {
 
 /** The four ntohl()ed 32-bit words of the union, as ipvs_cmp_* read them. */
 export function inetWords(family: AddressFamily, text: string): [number, number, number, number] {
+  if (family !== AF_INET6) {
+    // IPv4 without the 16-byte array: sorting a large table parses every address.
+    const v = parseIpv4(text);
+    if (!v) throw new Error(`bad IPv4 address ${JSON.stringify(text)}`);
+    return [((at(v, 0) << 24) | (at(v, 1) << 16) | (at(v, 2) << 8) | at(v, 3)) >>> 0, 0, 0, 0];
+  }
   const b = inetBytes(family, text);
   const w = (i: number): number =>
     ((at(b, i) << 24) | (at(b, i + 1) << 16) | (at(b, i + 2) << 8) | at(b, i + 3)) >>> 0;
@@ -132,9 +145,10 @@ export function ntop6(bytes: InetBytes): string {
 
 /** inet_ntop for either family, from the textual form the bindings carry. */
 export function ntop(family: AddressFamily, text: string): string {
-  const b = inetBytes(family, text);
-  if (family === AF_INET6) return ntop6(b);
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (family === AF_INET6) return ntop6(inetBytes(family, text));
+  const v = parseIpv4(text);
+  if (!v) throw new Error(`bad IPv4 address ${JSON.stringify(text)}`);
+  return `${v[0]}.${v[1]}.${v[2]}.${v[3]}`;
 }
 
 /** inet_ntoa of an IPv4 netmask given as a host-order u32. */

@@ -14,6 +14,7 @@ import { addrPortName, cut, type NameResolver } from './names.js';
 import { i32, largenum, left, low32, right, u32 } from './printf.js';
 import type { Snapshot, SnapshotEntry } from './snapshot.js';
 import { sortDestinations, sortServices } from './sort.js';
+import { TextSink } from './text-sink.js';
 
 export interface ListFormat {
   numeric: boolean;
@@ -204,21 +205,27 @@ function destLine(d: IpvsDestination, s: IpvsService, f: ListFormat): string {
   return `  -> ${name} ${left(fwdName(d.forward), 7)} ${left(i32(d.weight), 6)} ${left(active, 10)} ${left(inact, 10)}\n`;
 }
 
+function appendServiceEntry(out: TextSink, entry: SnapshotEntry, f: ListFormat): void {
+  const s = entry.service;
+  out.append(serviceLine(s, serviceName(s, f), f) + '\n');
+  const dests = f.nosort ? entry.destinations : sortDestinations(entry.destinations);
+  for (const d of dests) out.append(destLine(d, s, f));
+}
+
 /** print_service_entry (non-rule formats). */
 export function formatServiceEntry(entry: SnapshotEntry, f: ListFormat): string {
-  const s = entry.service;
-  let out = serviceLine(s, serviceName(s, f), f) + '\n';
-  const dests = f.nosort ? entry.destinations : sortDestinations(entry.destinations);
-  for (const d of dests) out += destLine(d, s, f);
-  return out;
+  const out = new TextSink();
+  appendServiceEntry(out, entry, f);
+  return out.toString();
 }
 
 /** list_all: header, title, every service. */
 export function formatList(snapshot: Snapshot, f: ListFormat): string {
-  let out = formatHeader(snapshot.info) + formatTitle(f);
+  const out = new TextSink();
+  out.append(formatHeader(snapshot.info) + formatTitle(f));
   const services = f.nosort ? snapshot.services : sortServices(snapshot.services);
-  for (const e of services) out += formatServiceEntry(e, f);
-  return out;
+  for (const e of services) appendServiceEntry(out, e, f);
+  return out.toString();
 }
 
 /** list_service: title and the one service, no header. */

@@ -3,6 +3,7 @@
 
 import { AF_INET, type AddressFamily, type IpProtocol } from '../../../bindings/ipvs/types.js';
 import { ntop } from './inet.js';
+import { byteLen } from './printf.js';
 
 /** Synchronous name lookups (answers gathered beforehand by the caller). */
 export interface NameResolver {
@@ -31,14 +32,13 @@ function protoName(protocol: number): 'tcp' | 'udp' | 'sctp' | null {
 
 /** C snprintf into a 60-byte buffer: at most 59 bytes survive. */
 function cap(text: string, size: number): string {
-  const b = Buffer.from(text, 'utf8');
-  return b.length < size ? text : b.subarray(0, size - 1).toString('utf8');
+  return cut(text, size - 1);
 }
 
 /** Truncate to n bytes, as writing NUL at buf[n] does. */
 export function cut(text: string, n: number): string {
-  const b = Buffer.from(text, 'utf8');
-  return b.length <= n ? text : b.subarray(0, n).toString('utf8');
+  if (byteLen(text) <= n) return text;
+  return Buffer.from(text, 'utf8').subarray(0, n).toString('utf8');
 }
 
 export function addrPortName(

@@ -1,7 +1,11 @@
 // The few printf conversions ipvsadm uses, with C semantics (widths count bytes).
 
-function byteLen(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+/** UTF-8 length in bytes; ASCII (nearly every listing) is counted without encoding. */
+export function byteLen(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  }
+  return s.length;
 }
 
 /** %-Ns */

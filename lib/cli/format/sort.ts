@@ -40,23 +40,13 @@ function wrap32(a: number, b: number): number {
 
 type Words = [number, number, number, number];
 
-// Parsing the address text once per object keeps large sorts cheap.
-const wordCache = new WeakMap<object, Words>();
+const NO_WORDS: Words = [0, 0, 0, 0];
 
-function addrWords(owner: object, family: number, address: string): Words {
-  const hit = wordCache.get(owner);
-  if (hit) return hit;
-  const w: Words =
-    address === '' ? [0, 0, 0, 0] : inetWords(family === AF_INET6 ? AF_INET6 : 2, address);
-  wordCache.set(owner, w);
-  return w;
+function addrWords(family: number, address: string): Words {
+  return address === '' ? NO_WORDS : inetWords(family === AF_INET6 ? AF_INET6 : 2, address);
 }
 
-function cmpAddr(
-  firstFamily: number,
-  a: [number, number, number, number],
-  b: [number, number, number, number],
-): number {
+function cmpAddr(firstFamily: number, a: Words, b: Words): number {
   // The family test looks only at the left operand, as libipvs does.
   if (firstFamily === AF_INET6) {
     let r = 0;
@@ -66,43 +56,77 @@ function cmpAddr(
   return wrap32(a[0], b[0]);
 }
 
+// The comparators read an address as words; a sort parses each address text once, into
+// a key beside its item, rather than once per comparison.
+interface ServiceKey {
+  fwmark: number;
+  family: number;
+  protocol: number;
+  words: Words;
+  port: number;
+}
+
+interface DestinationKey {
+  family: number;
+  words: Words;
+  port: number;
+}
+
+function serviceKey(s: IpvsService): ServiceKey {
+  // A fwmark service has no protocol/address/port on the wire; libipvs zeroes them.
+  const fw = s.fwmark !== 0;
+  return {
+    fwmark: s.fwmark >>> 0,
+    family: s.family,
+    protocol: fw ? 0 : s.protocol,
+    words: fw ? NO_WORDS : addrWords(s.family, s.address),
+    port: fw ? 0 : s.port,
+  };
+}
+
+function destinationKey(d: IpvsDestination): DestinationKey {
+  return { family: d.family, words: addrWords(d.family, d.address), port: d.port };
+}
+
+function cmpServiceKeys(k1: ServiceKey, k2: ServiceKey): number {
+  let r = wrap32(k1.fwmark, k2.fwmark);
+  if (r !== 0) return r;
+  r = k1.family - k2.family;
+  if (r !== 0) return r;
+  r = k1.protocol - k2.protocol;
+  if (r !== 0) return r;
+  r = cmpAddr(k1.family, k1.words, k2.words);
+  if (r !== 0) return r;
+  return k1.port - k2.port;
+}
+
+function cmpDestinationKeys(k1: DestinationKey, k2: DestinationKey): number {
+  const r = cmpAddr(k1.family, k1.words, k2.words);
+  if (r !== 0) return r;
+  return k1.port - k2.port;
+}
+
 /** libipvs ipvs_cmp_services. */
 export function compareServices(s1: IpvsService, s2: IpvsService): number {
-  let r = wrap32(s1.fwmark >>> 0, s2.fwmark >>> 0);
-  if (r !== 0) return r;
-  r = s1.family - s2.family;
-  if (r !== 0) return r;
-  // A fwmark service has no protocol/address/port on the wire; libipvs zeroes them.
-  const p1 = s1.fwmark ? 0 : s1.protocol;
-  const p2 = s2.fwmark ? 0 : s2.protocol;
-  r = p1 - p2;
-  if (r !== 0) return r;
-  r = cmpAddr(
-    s1.family,
-    addrWords(s1, s1.family, s1.fwmark ? '' : s1.address),
-    addrWords(s2, s2.family, s2.fwmark ? '' : s2.address),
-  );
-  if (r !== 0) return r;
-  return (s1.fwmark ? 0 : s1.port) - (s2.fwmark ? 0 : s2.port);
+  return cmpServiceKeys(serviceKey(s1), serviceKey(s2));
 }
 
 /** libipvs ipvs_cmp_dests. */
 export function compareDestinations(d1: IpvsDestination, d2: IpvsDestination): number {
-  const r = cmpAddr(
-    d1.family,
-    addrWords(d1, d1.family, d1.address),
-    addrWords(d2, d2.family, d2.address),
-  );
-  if (r !== 0) return r;
-  return d1.port - d2.port;
+  return cmpDestinationKeys(destinationKey(d1), destinationKey(d2));
+}
+
+function sortByKey<T, K>(items: readonly T[], key: (t: T) => K, cmp: (a: K, b: K) => number): T[] {
+  const keyed = items.map((item) => ({ item, key: key(item) }));
+  return glibcMergeSort(keyed, (a, b) => cmp(a.key, b.key)).map((k) => k.item);
 }
 
 export function sortServices<T extends { service: IpvsService }>(entries: readonly T[]): T[] {
-  return glibcMergeSort(entries, (a, b) => compareServices(a.service, b.service));
+  return sortByKey(entries, (e) => serviceKey(e.service), cmpServiceKeys);
 }
 
 export function sortDestinations<T extends IpvsDestination>(dests: readonly T[]): T[] {
-  return glibcMergeSort(dests, compareDestinations);
+  return sortByKey(dests, destinationKey, cmpDestinationKeys);
 }
 
 /** Services and, within each, destinations in the order `ipvsadm -L`/`-S` prints them. */
