@@ -15,7 +15,7 @@ export interface OpenOptions extends ConnectionOptions {
 
 export function openConnection(protocol: number, options: OpenOptions = {}): NetlinkConnection {
   return new NetlinkConnection((onDatagram) => {
-    const sock = new NetlinkSocket(protocol, onDatagram);
+    const sock = new NetlinkSocket(protocol, onDatagram, 0, !options.blocking);
     try {
       if (options.extendedAck ?? true) sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
       if (options.capAck ?? true) sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1);

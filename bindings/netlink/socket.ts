@@ -20,6 +20,7 @@ interface NativeSocket {
   setsockopt(level: number, name: number, value: number): void;
   getsockopt(level: number, name: number): number;
   send(data: Buffer): number;
+  receive(timeoutMs: number): Buffer | null;
   start(): void;
   ref(on: boolean): void;
   close(): void;
@@ -65,6 +66,11 @@ export const NETLINK_EXT_ACK = 11;
 export interface DatagramSocket {
   readonly portId: number;
   send(data: Buffer): void;
+  /**
+   * Blocking receive of one datagram, outside the event loop (sockets made without
+   * polling); null when none arrived within timeoutMs. Throws a SystemError.
+   */
+  receive?(timeoutMs: number): Buffer | null;
   /** Actual buffer sizes as the kernel accounts them (already doubled by Linux). */
   sendBufferSize(): number;
   receiveBufferSize(): number;
@@ -82,12 +88,13 @@ export class NetlinkSocket implements DatagramSocket {
   private readonly native: NativeSocket;
   private closed = false;
 
-  constructor(protocol: number, onDatagram: DatagramCallback, groups = 0) {
+  /** `poll` false: nothing is read by the event loop; the owner calls receive(). */
+  constructor(protocol: number, onDatagram: DatagramCallback, groups = 0, poll = true) {
     const mod = loadNative();
     this.native = new mod.NetlinkSocket(protocol, onDatagram);
     try {
       this.portId = this.native.bind(groups);
-      this.native.start();
+      if (poll) this.native.start();
       this.native.ref(false);
     } catch (err) {
       this.native.close();
@@ -101,6 +108,10 @@ export class NetlinkSocket implements DatagramSocket {
 
   send(data: Buffer): void {
     this.native.send(data);
+  }
+
+  receive(timeoutMs: number): Buffer | null {
+    return this.native.receive(timeoutMs);
   }
 
   setsockopt(level: number, name: number, value: number): void {

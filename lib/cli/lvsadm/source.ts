@@ -2,7 +2,7 @@
 // with the project's IpvsClient; tests substitute a fixed snapshot.
 
 import { readFile } from 'node:fs/promises';
-import { IpvsClient } from '../../../bindings/ipvs/index.js';
+import { IpvsClient, type DumpOptions } from '../../../bindings/ipvs/index.js';
 import type {
   IpvsDaemon,
   IpvsDestination,
@@ -13,8 +13,11 @@ import type {
 import type { Snapshot, SnapshotEntry } from '../format/snapshot.js';
 
 export interface SnapshotSource {
-  /** Services with their destinations, info, timeouts and daemons, read back to back. */
-  snapshot(): Promise<Snapshot>;
+  /**
+   * Services with their destinations, info, timeouts and daemons, read back to back.
+   * `stats: false` leaves the counters out (a listing without --stats or --rate).
+   */
+  snapshot(options?: DumpOptions): Promise<Snapshot>;
   /** Text of /proc/net/ip_vs_conn, or null when it cannot be opened. */
   connections(): Promise<string | null>;
   close(): Promise<void>;
@@ -22,8 +25,8 @@ export interface SnapshotSource {
 
 /** The read side of bindings/ipvs's IpvsClient that lvsadm needs. */
 export interface IpvsReader {
-  getServices(): Promise<IpvsService[]>;
-  getDestinations(svc: IpvsService): Promise<IpvsDestination[]>;
+  getServices(options?: DumpOptions): Promise<IpvsService[]>;
+  getDestinations(svc: IpvsService, options?: DumpOptions): Promise<IpvsDestination[]>;
   getTimeouts(): Promise<IpvsTimeouts>;
   getInfo(): Promise<IpvsInfo>;
   getDaemons(): Promise<IpvsDaemon[]>;
@@ -42,12 +45,12 @@ export async function readConnFile(path = CONN_PROC_FILE): Promise<string | null
 
 export function readerSource(reader: IpvsReader, connPath = CONN_PROC_FILE): SnapshotSource {
   return {
-    async snapshot(): Promise<Snapshot> {
+    async snapshot(options: DumpOptions = {}): Promise<Snapshot> {
       const info = await reader.getInfo();
-      const services = await reader.getServices();
+      const services = await reader.getServices(options);
       const entries: SnapshotEntry[] = [];
       for (const service of services) {
-        entries.push({ service, destinations: await reader.getDestinations(service) });
+        entries.push({ service, destinations: await reader.getDestinations(service, options) });
       }
       const timeouts = await reader.getTimeouts();
       const daemons = await reader.getDaemons();
@@ -70,5 +73,6 @@ export function staticSource(snap: Snapshot, conn: string | null = null): Snapsh
 
 /** Open the kernel over generic netlink with the project's IpvsClient. */
 export async function kernelSource(): Promise<SnapshotSource> {
-  return readerSource(await IpvsClient.open());
+  // A listing is thousands of sequential dumps with nothing else to do: blocking receive.
+  return readerSource(await IpvsClient.open({ blocking: true }));
 }

@@ -19,7 +19,13 @@ import {
   decodeMessages,
   encodeMessages,
 } from '../../../../bindings/netlink/message.js';
-import { FakeSocket, type FakeKernel, errorReply, sysError } from './fake-socket.js';
+import {
+  FakeBlockingSocket,
+  FakeSocket,
+  type FakeKernel,
+  errorReply,
+  sysError,
+} from './fake-socket.js';
 import { must } from '../must.js';
 
 const TYPE = 30;
@@ -263,5 +269,52 @@ describe('netlink connection (fake socket)', () => {
       ),
       { numRuns: 50 },
     );
+  });
+
+  describe('blocking mode (receive() instead of the event loop)', () => {
+    function blocking(
+      k: FakeKernel = kernel,
+      opts = {},
+    ): { conn: NetlinkConnection; sock: () => FakeBlockingSocket } {
+      let s: FakeBlockingSocket | undefined;
+      const conn = new NetlinkConnection((cb) => (s = new FakeBlockingSocket(cb, k)), {
+        ...opts,
+        blocking: true,
+      });
+      return { conn, sock: () => must(s) };
+    }
+
+    it('answers requests, batches and dumps without holding the event loop', async () => {
+      const { conn, sock } = blocking();
+      expect((await conn.request(req(0, 2))).map((m) => m.payload[0])).to.deep.equal([0, 1]);
+      const ms = await conn.dump(req());
+      expect(ms).to.have.length(6);
+      const rs = await conn.batch([req(), req(17), req()]);
+      expect(rs.map((r) => r.ok)).to.deep.equal([true, false, true]);
+      expect(sock().refd).to.equal(false);
+      expect(sock().receives).to.be.greaterThan(0);
+    });
+
+    it('times out when nothing arrives', async () => {
+      const { conn } = blocking(() => [], { timeoutMs: 30 });
+      const err = await conn.request(req()).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(NetlinkTimeoutError);
+    });
+
+    it('turns a receive error into NetlinkRepliesLostError and keeps working', async () => {
+      let first = true;
+      const overrun: FakeKernel = (d, s) => {
+        if (first) {
+          first = false;
+          return [sysError('ENOBUFS', 105)];
+        }
+        return kernel(d, s);
+      };
+      const { conn } = blocking(overrun);
+      const rs = await conn.batch([req(), req()]);
+      expect(rs.every((r) => !r.ok && r.error instanceof NetlinkRepliesLostError)).to.equal(true);
+      expect(conn.overruns).to.equal(1);
+      expect(await conn.request(req(0, 1))).to.have.length(1);
+    });
   });
 });

@@ -27,7 +27,7 @@ export class FakeSocket implements DatagramSocket {
 
   constructor(
     private readonly onDatagram: DatagramCallback,
-    private readonly kernel: FakeKernel,
+    protected readonly kernel: FakeKernel,
   ) {}
 
   send(data: Buffer): void {
@@ -96,4 +96,23 @@ export function errorReply(
       payload: p,
     },
   ]);
+}
+
+/** The same, read by blocking receive(): replies queue until the connection asks. */
+export class FakeBlockingSocket extends FakeSocket {
+  readonly queue: Array<Buffer | SystemError> = [];
+  receives = 0;
+
+  override send(data: Buffer): void {
+    this.sent.push(Buffer.from(data));
+    this.queue.push(...this.kernel(data, this));
+  }
+
+  receive(): Buffer | null {
+    this.receives++;
+    const r = this.queue.shift();
+    if (r === undefined) return null;
+    if (Buffer.isBuffer(r)) return r;
+    throw r;
+  }
 }

@@ -81,6 +81,49 @@ describe('native netlink socket (host generic netlink)', () => {
     }
   });
 
+  it('blocking mode: replies are read by receive(), not the event loop', async () => {
+    const conn = openConnection(NETLINK_GENERIC, { blocking: true, timeoutMs: 2000 });
+    try {
+      const fam = await resolveFamily(conn, 'nlctrl');
+      expect(fam.id).to.equal(GENL_ID_CTRL);
+      const err = await resolveFamily(conn, 'nosuchfamily').catch((e: unknown) => e);
+      expect((err as NetlinkError).code).to.equal('ENOENT');
+      // A dump of every family spans datagrams and ends with NLMSG_DONE.
+      const all = await conn.dump(genlRequest(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, []));
+      expect(all.length).to.be.greaterThan(1);
+    } finally {
+      conn.close();
+    }
+    // A socket that does not poll: nothing queued, so receive() waits out its timeout.
+    const s = new NetlinkSocket(NETLINK_GENERIC, () => undefined, 0, false);
+    try {
+      const t0 = Date.now();
+      expect(s.receive(50)).to.equal(null);
+      expect(Date.now() - t0).to.be.at.least(40);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('blocking mode survives a receive overrun too', async () => {
+    const conn = openConnection(NETLINK_GENERIC, {
+      blocking: true,
+      receiveBuffer: 1,
+      timeoutMs: 5000,
+    });
+    try {
+      const reqs = Array.from({ length: 400 }, () =>
+        genlRequest(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, [str(CTRL_ATTR_FAMILY_NAME, 'nlctrl')]),
+      );
+      const rs = await conn.batch(reqs, 'every');
+      expect(rs.some((r) => !r.ok && r.error instanceof NetlinkRepliesLostError)).to.equal(true);
+      expect(conn.overruns).to.be.greaterThan(0);
+      expect((await resolveFamily(conn, 'nlctrl')).id).to.equal(GENL_ID_CTRL);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('survives a receive overrun: ENOBUFS becomes NetlinkRepliesLostError, then the socket works', async () => {
     // The smallest receive buffer and 400 replies of ~1 KiB each: the kernel must drop.
     const conn = openConnection(NETLINK_GENERIC, { receiveBuffer: 1, timeoutMs: 5000 });
