@@ -80,7 +80,8 @@ export const README_END = '<!-- config-reference:end -->';
 export function spliceReadmeConfig(readme: string): string {
   const begin = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md: markers ${README_BEGIN} … ${README_END} not found`);
+  if (begin < 0 || end < begin)
+    throw new Error(`README.md: markers ${README_BEGIN} … ${README_END} not found`);
   const section = [
     README_BEGIN,
     '',
