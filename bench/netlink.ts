@@ -4,62 +4,18 @@
 // last message of each datagram; also measured with an ACK on every message), each in a
 // fresh netns of one UML boot pinned to one CPU; then dumps with the bindings and with
 // `ipvsadm -Ln`. Prints medians and writes bench/results/netlink.json.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInUml } from '../test/harness/uml.js';
+import { dropNs, freshNs as freshNamedNs, median, must, timed } from './lib/run.js';
 import { destination, service } from './netlink-lib/child.js';
+
+const freshNs = (): Promise<string> => freshNamedNs('bench-nl');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 const child = join(here, 'netlink-lib', 'child.js');
-
-interface Proc {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(cmd: string, args: string[], input?: string, timeoutMs = 900_000): Promise<Proc> {
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    p.on('error', rej);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-    p.stdin.end(input ?? '');
-  });
-}
-
-async function must(cmd: string, args: string[], input?: string): Promise<Proc> {
-  const r = await exec(cmd, args, input);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
-  return r;
-}
-
-let nsCounter = 0;
-async function freshNs(): Promise<string> {
-  const name = `bench-nl-${process.pid}-${++nsCounter}`;
-  await must('ip', ['netns', 'add', name]);
-  await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  await must('ip', ['-n', name, 'link', 'add', 'd0', 'type', 'dummy']);
-  await must('ip', ['-n', name, 'link', 'set', 'd0', 'up']);
-  await must('ip', ['-n', name, 'addr', 'add', '10.255.0.1/8', 'dev', 'd0']);
-  await must('ip', ['-n', name, 'route', 'add', 'default', 'dev', 'd0']);
-  return name;
-}
-
-async function dropNs(name: string): Promise<void> {
-  await must('ip', ['netns', 'exec', name, 'ipvsadm', '-C']);
-  await must('ip', ['netns', 'delete', name]);
-}
 
 function restoreInput(services: number, dests: number): string {
   const lines: string[] = [];
@@ -72,12 +28,6 @@ function restoreInput(services: number, dests: number): string {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 interface Runs {
@@ -101,12 +51,6 @@ interface ChildOut {
 async function runChild(ns: string, args: string[]): Promise<ChildOut> {
   const r = await must('ip', ['netns', 'exec', ns, process.execPath, child, ...args]);
   return JSON.parse(r.stdout) as ChildOut;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 }
 
 async function inner(services: number, dests: number, reps: number): Promise<void> {

@@ -1,0 +1,67 @@
+// What every UML benchmark does inside the boot: run commands, time them, make a fresh
+// network namespace (IPVS state is per netns; a flushed one slows the next load, DESIGN
+// §11), take medians.
+import { spawn } from 'node:child_process';
+
+export interface Proc {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function exec(
+  cmd: string,
+  args: string[],
+  input?: string,
+  timeoutMs = 900_000,
+): Promise<Proc> {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+    p.stdin.end(input ?? '');
+  });
+}
+
+export async function must(cmd: string, args: string[], input?: string): Promise<Proc> {
+  const r = await exec(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+let nsCounter = 0;
+export async function freshNs(prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++nsCounter}`;
+  await must('ip', ['netns', 'add', name]);
+  await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  await must('ip', ['-n', name, 'link', 'add', 'd0', 'type', 'dummy']);
+  await must('ip', ['-n', name, 'link', 'set', 'd0', 'up']);
+  await must('ip', ['-n', name, 'addr', 'add', '10.255.0.1/8', 'dev', 'd0']);
+  await must('ip', ['-n', name, 'route', 'add', 'default', 'dev', 'd0']);
+  return name;
+}
+
+export async function dropNs(name: string): Promise<void> {
+  await must('ip', ['netns', 'exec', name, 'ipvsadm', '-C']);
+  await must('ip', ['netns', 'delete', name]);
+}
+
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
