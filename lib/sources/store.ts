@@ -86,6 +86,12 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
   /** Reference counts of every Service VIP, kept per event so translate need not scan. */
   private readonly vipRefs = new Map<string, number>();
   private readonly vips = new Set<string>();
+  /**
+   * Endpoint address (canonical) → owning service → how many endpoints there: when an
+   * address becomes or stops being a VIP, the services with an endpoint there translate
+   * differently (R7.5), so they are marked too.
+   */
+  private readonly endpointOwners = new Map<string, Map<string, number>>();
   private node: N;
   private nodeJson: string;
   private config: C;
@@ -98,15 +104,52 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     this.config = opts.config;
   }
 
-  private countVips(service: V1Service | undefined, delta: 1 | -1): void {
+  /** Changes the VIP reference counts; returns the addresses that joined or left the set. */
+  private countVips(service: V1Service | undefined, delta: 1 | -1, changed: Set<string>): void {
     for (const ip of serviceVirtualIPs(service)) {
       const n = (this.vipRefs.get(ip) ?? 0) + delta;
       if (n <= 0) {
         this.vipRefs.delete(ip);
-        this.vips.delete(ip);
+        if (this.vips.delete(ip)) changed.add(ip);
       } else {
         this.vipRefs.set(ip, n);
-        this.vips.add(ip);
+        if (!this.vips.has(ip)) {
+          this.vips.add(ip);
+          changed.add(ip);
+        }
+      }
+    }
+  }
+
+  /** Marks the services that have an endpoint at an address that joined or left the VIPs. */
+  private markEndpointOwners(changed: Set<string>): void {
+    for (const ip of changed) {
+      const owners = this.endpointOwners.get(ip);
+      if (owners) for (const owner of owners.keys()) this.mark(owner);
+    }
+  }
+
+  private countEndpoints(
+    slice: V1EndpointSlice | undefined,
+    owner: string | undefined,
+    delta: 1 | -1,
+  ): void {
+    if (!slice || owner === undefined) return;
+    for (const ep of slice.endpoints ?? []) {
+      for (const a of ep.addresses ?? []) {
+        const ip = parseIp(a)?.text;
+        if (ip === undefined) continue;
+        let owners = this.endpointOwners.get(ip);
+        if (!owners) {
+          owners = new Map();
+          this.endpointOwners.set(ip, owners);
+        }
+        const n = (owners.get(owner) ?? 0) + delta;
+        if (n > 0) owners.set(owner, n);
+        else {
+          owners.delete(owner);
+          if (owners.size === 0) this.endpointOwners.delete(ip);
+        }
       }
     }
   }
@@ -117,19 +160,23 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     const key = metaKey(service);
     const prev = this.services.get(key);
     if (sameVersion(prev, service)) return;
-    this.countVips(prev, -1);
-    this.countVips(service, 1);
+    const changed = new Set<string>();
+    this.countVips(prev, -1, changed);
+    this.countVips(service, 1, changed);
     this.services.set(key, service);
     this.mark(key);
+    this.markEndpointOwners(changed);
   }
 
   removeService(namespace: string, name: string): void {
     const key = serviceKey(namespace, name);
     const prev = this.services.get(key);
     if (!prev) return;
-    this.countVips(prev, -1);
+    const changed = new Set<string>();
+    this.countVips(prev, -1, changed);
     this.services.delete(key);
     this.mark(key);
+    this.markEndpointOwners(changed);
   }
 
   upsertSlice(slice: V1EndpointSlice): void {
@@ -142,6 +189,8 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
         ? serviceKey(slice.metadata?.namespace ?? '', label)
         : undefined;
     if (prev?.owner !== undefined && prev.owner !== owner) this.detach(prev.owner, key);
+    this.countEndpoints(prev?.slice, prev?.owner, -1);
+    this.countEndpoints(slice, owner, 1);
     this.slices.set(key, { slice, owner });
     if (owner !== undefined) {
       let group = this.slicesByService.get(owner);
@@ -159,6 +208,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     const prev = this.slices.get(key);
     if (!prev) return;
     this.slices.delete(key);
+    this.countEndpoints(prev.slice, prev.owner, -1);
     if (prev.owner !== undefined) this.detach(prev.owner, key);
   }
 

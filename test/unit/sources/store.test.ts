@@ -198,6 +198,38 @@ describe('sources/store', () => {
     expect(vipsOf()).to.equal(3);
   });
 
+  it('re-marks services with an endpoint at an address that becomes or stops being a VIP (R7.5)', () => {
+    const st = makeStore();
+    const withEndpoint = (rv: string, ip: string): V1EndpointSlice => ({
+      ...slice('ns', 'a-1', 'a', rv),
+      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+    });
+    st.upsertService(svc('ns', 'a', '1', '10.0.0.1'));
+    st.upsertSlice(withEndpoint('1', '10.0.0.9'));
+    st.takeDirty();
+    // Another Service takes 10.0.0.9 as its ClusterIP: a's endpoint is now a VIP.
+    st.upsertService(svc('ns', 'b', '1', '10.0.0.9'));
+    expect([...st.takeDirty()].sort()).to.deep.equal(['ns/a', 'ns/b']);
+    // A second holder of the same VIP changes nothing for a.
+    st.upsertService(svc('ns', 'c', '1', '10.0.0.9'));
+    expect([...st.takeDirty()]).to.deep.equal(['ns/c']);
+    st.removeService('ns', 'b');
+    expect([...st.takeDirty()]).to.deep.equal(['ns/b']);
+    st.removeService('ns', 'c');
+    expect([...st.takeDirty()].sort()).to.deep.equal(['ns/a', 'ns/c']);
+    // Once a's endpoint moves away, VIP changes at the old address leave a alone.
+    st.upsertSlice(withEndpoint('2', '10.0.0.10'));
+    st.takeDirty();
+    st.upsertService(svc('ns', 'b', '2', '10.0.0.9'));
+    expect([...st.takeDirty()]).to.deep.equal(['ns/b']);
+    st.upsertService(svc('ns', 'b', '3', '10.0.0.10'));
+    expect([...st.takeDirty()].sort()).to.deep.equal(['ns/a', 'ns/b']);
+    st.removeSlice('ns', 'a-1');
+    st.takeDirty();
+    st.removeService('ns', 'b');
+    expect([...st.takeDirty()]).to.deep.equal(['ns/b']);
+  });
+
   it('matches an independent model under any sequence of upserts and removals', () => {
     type Op =
       | { t: 'svc'; i: number; rv: number }
