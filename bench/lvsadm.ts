@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runInUml } from '../test/harness/uml.js';
+import { benchMain } from './lib/main.js';
 import { dropNs, freshNs, median, must, timed } from './lib/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,27 +83,10 @@ async function inner(services: number, dests: number, reps: number): Promise<voi
   );
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args[0] === '--inner') {
-    await inner(Number(args[1]), Number(args[2]), Number(args[3]));
-    return;
-  }
-  const [services = '10000', dests = '10', reps = '3'] = args;
-  const r = await runInUml({
-    command: process.execPath,
-    args: [fileURLToPath(import.meta.url), '--inner', services, dests, reps],
-    cwd: repoRoot,
-    timeoutMs: 30 * 60_000,
-    memory: '2G',
-    cpu: Number(process.env.KUBE_IPVS_BENCH_CPU ?? 0),
-    check: false,
-    onOutput: (t) => process.stdout.write(t),
-  });
-  if (r.exitCode !== 0) {
-    process.stderr.write(`bench lvsadm: inner run failed (exit ${r.exitCode})\n`);
-    process.exit(1);
-  }
-}
-
-void main();
+void benchMain({
+  name: 'lvsadm',
+  url: import.meta.url,
+  defaults: ['10000', '10', '3'],
+  timeoutMs: 30 * 60_000,
+  inner: ([services = 10000, dests = 10, reps = 3]) => inner(services, dests, reps),
+});

@@ -128,6 +128,24 @@ static void deliver(nl_sock *s, napi_value err, napi_value data) {
   }
 }
 
+#define RECV_TRUNCATED (-2)
+
+// One non-blocking recvmsg into s->buf: the datagram's length, -1 with errno set, or
+// RECV_TRUNCATED when the datagram did not fit (it is gone: netlink drops the rest).
+static ssize_t recv_datagram(nl_sock *s) {
+  struct sockaddr_nl from;
+  struct iovec iov = {s->buf, RECV_BUF_SIZE};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_name = &from;
+  mh.msg_namelen = sizeof from;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+  if (n >= 0 && ((size_t)n > RECV_BUF_SIZE || (mh.msg_flags & MSG_TRUNC))) return RECV_TRUNCATED;
+  return n;
+}
+
 static void on_readable(uv_poll_t *h, int status, int events) {
   nl_sock *s = (nl_sock *)h->data;
   if (s->closed) return;
@@ -154,16 +172,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
   (void)events;
   for (int i = 0; i < MAX_DATAGRAMS_PER_TURN && !s->closed; i++) {
-    struct sockaddr_nl from;
-    struct iovec iov = {s->buf, RECV_BUF_SIZE};
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
-    if (n < 0) {
+    ssize_t n = recv_datagram(s);
+    if (n == -1) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK) break;
       if (e == EINTR) continue;
@@ -178,7 +188,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
     napi_handle_scope inner;
     napi_open_handle_scope(env, &inner);
-    if ((size_t)n > RECV_BUF_SIZE || (mh.msg_flags & MSG_TRUNC)) {
+    if (n == RECV_TRUNCATED) {
       deliver(s, make_errno_error(env, EMSGSIZE, "recvmsg (datagram truncated)"), NULL);
     } else {
       napi_value buf;
@@ -331,18 +341,9 @@ static napi_value Receive(napi_env env, napi_callback_info info) {
   napi_value result;
   // Bounded: a readable socket that then has nothing (a spurious wakeup) polls again.
   for (int tries = 0; tries < 1000; tries++) {
-    struct sockaddr_nl from;
-    struct iovec iov = {s->buf, RECV_BUF_SIZE};
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    ssize_t n = recv_datagram(s);
+    if (n == RECV_TRUNCATED) return throw_errno(env, EMSGSIZE, "recvmsg (datagram truncated)");
     if (n >= 0) {
-      if ((size_t)n > RECV_BUF_SIZE || (mh.msg_flags & MSG_TRUNC))
-        return throw_errno(env, EMSGSIZE, "recvmsg (datagram truncated)");
       void *unused;
       CHECK(napi_create_buffer_copy(env, (size_t)n, s->buf, &unused, &result));
       return result;

@@ -2,6 +2,7 @@
 // host-order 32-bit words ipvsadm's comparators subtract.
 
 import { AF_INET6, type AddressFamily } from '../../../bindings/ipvs/types.js';
+import { formatIPv6 } from '../../../bindings/ipvs/address.js';
 import { at } from './at.js';
 
 /** Sixteen bytes of an nf_inet_addr union; IPv4 occupies the first four, the rest are zero. */
@@ -98,49 +99,9 @@ export function inetWords(family: AddressFamily, text: string): [number, number,
   return [w(0), w(4), w(8), w(12)];
 }
 
-/** glibc inet_ntop(AF_INET6): lowercase, longest zero run (>= 2 groups, first on tie) as '::',
- *  embedded dotted quad for ::a.b.c.d and ::ffff:a.b.c.d. */
+/** glibc inet_ntop(AF_INET6): the bindings' formatter, which is the same algorithm. */
 export function ntop6(bytes: InetBytes): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((at(bytes, i * 2) << 8) | at(bytes, i * 2 + 1));
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  let curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (words[i] === 0) {
-      if (curBase === -1) {
-        curBase = i;
-        curLen = 1;
-      } else curLen++;
-    } else if (curBase !== -1) {
-      if (bestBase === -1 || curLen > bestLen) {
-        bestBase = curBase;
-        bestLen = curLen;
-      }
-      curBase = -1;
-    }
-  }
-  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) {
-    bestBase = curBase;
-    bestLen = curLen;
-  }
-  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
-      out += `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-      break;
-    }
-    out += at(words, i).toString(16);
-  }
-  if (bestBase !== -1 && bestBase + bestLen === 8) out += ':';
-  return out;
+  return formatIPv6(Buffer.from(bytes.buffer, bytes.byteOffset, 16));
 }
 
 /** inet_ntop for either family, from the textual form the bindings carry. */
