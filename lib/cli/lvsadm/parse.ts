@@ -5,6 +5,7 @@ import { AF_INET, AF_INET6, type AddressFamily } from '../../../bindings/ipvs/ty
 import { Popt, type PoptOption } from './popt.js';
 import { atoi, inetAton, parseFwmarkValue, ptonV4, ptonV6, stringToNumber } from './inet-parse.js';
 import { at } from '../format/at.js';
+import type { ListFormat } from '../format/list.js';
 
 /** Lookups used while parsing arguments (gethostbyname / getservbyname). */
 export interface ArgResolver {
@@ -253,17 +254,9 @@ export interface ServiceKey {
   fwmark: number;
 }
 
-export interface ListRequest {
+export interface ListRequest extends Omit<ListFormat, 'resolver'> {
   what: 'all' | 'service' | 'connections' | 'timeout' | 'daemon';
   save: boolean;
-  numeric: boolean;
-  stats: boolean;
-  rate: boolean;
-  thresholds: boolean;
-  persistentConn: boolean;
-  tunInfo: boolean;
-  exact: boolean;
-  nosort: boolean;
   service?: ServiceKey;
 }
 

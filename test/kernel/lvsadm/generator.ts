@@ -4,6 +4,7 @@
 // routes to a dummy device (the kernel refuses unroutable ones).
 
 import { at } from '../../../lib/cli/format/at.js';
+import { SCHEDULERS } from '../../../lib/model/ipvs-schedulers.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -15,22 +16,6 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-export const SCHEDULERS = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'fo',
-  'ovf',
-  'mh',
-];
 
 /** IPv4 first octets routed to the dummy device for real servers. */
 export const ROUTED_V4_OCTETS = [1, 11, 100, 172, 192, 200, 223];
