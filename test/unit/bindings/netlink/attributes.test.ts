@@ -41,6 +41,19 @@ describe('netlink attributes', () => {
     expect(n.u32(8)).to.equal(300);
   });
 
+  it('property: u64 round-trips every value, across the 32-bit boundary', () => {
+    const values = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.bigInt({ min: 0n, max: 2n ** 33n }),
+      fc.constantFrom(0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 64n - 1n),
+    );
+    fc.assert(
+      fc.property(values, (v) => {
+        expect(AttrMap.parse(encodeAttrs([u64(3, v)])).u64(3)).to.equal(v);
+      }),
+    );
+  });
+
   it('rejects an attribute whose length runs past the buffer', () => {
     const b = encodeAttrs([u32(1, 1)]);
     b.writeUInt16LE(40, 0);
