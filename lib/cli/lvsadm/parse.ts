@@ -5,7 +5,7 @@ import { AF_INET, AF_INET6, type AddressFamily } from '../../../bindings/ipvs/ty
 import { Popt, type PoptOption } from './popt.js';
 import { atoi, inetAton, parseFwmarkValue, ptonV4, ptonV6, stringToNumber } from './inet-parse.js';
 import { at } from '../format/at.js';
-import type { ListFormat } from '../format/list.js';
+import { DEFAULT_LIST_FORMAT, type ListFormat } from '../format/list.js';
 
 /** Lookups used while parsing arguments (gethostbyname / getservbyname). */
 export interface ArgResolver {
@@ -414,16 +414,7 @@ function parseInner(program: string, args: readonly string[], names: ArgResolver
     flags: 0,
   };
   const dest = { family: AF_INET as AddressFamily, fwd: 3, tunType: 0 };
-  const fmt = {
-    numeric: false,
-    stats: false,
-    rate: false,
-    thresholds: false,
-    persistentConn: false,
-    tunInfo: false,
-    exact: false,
-    nosort: false,
-  };
+  const fmt: ListFormat = { ...DEFAULT_LIST_FORMAT };
   let schedFlagsArg = '';
 
   const first = popt.getNextOpt();
