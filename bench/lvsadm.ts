@@ -3,11 +3,10 @@
 // bench/netlink) with the bindings, then times `lvsadm -Ln` (the installed command: node
 // start-up included) and `ipvsadm -Ln` on that state, alternating, REPS times each; both
 // outputs must be identical. Prints medians and writes bench/results/lvsadm.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMain } from './lib/main.js';
-import { dropNs, freshNs, median, must, timed } from './lib/run.js';
+import { dropNs, freshNs, median, must, report, timed } from './lib/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -70,23 +69,13 @@ async function inner(services: number, dests: number, reps: number): Promise<voi
     ratios: { lvsadm_over_ipvsadm: lvsadmS / ipvsadmS },
     environment: `UML 6.1 pinned to host CPU ${process.env.KUBE_IPVS_BENCH_CPU ?? 0}, one boot, one netns; lvsadm as the bin/lvsadm.js command`,
   };
-  log(`\nmedians over ${reps} reps (seconds):`);
-  log('| run | median s |');
-  log('|---|---|');
-  log(`| lvsadm -Ln | ${lvsadmS.toFixed(2)} |`);
-  log(`| ipvsadm -Ln | ${ipvsadmS.toFixed(2)} |`);
+  report('lvsadm', reps, { 'lvsadm -Ln': lvsadmS, 'ipvsadm -Ln': ipvsadmS }, result);
   log(`lvsadm / ipvsadm = ${result.ratios.lvsadm_over_ipvsadm.toFixed(2)}`);
-  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(
-    join(repoRoot, 'bench/results/lvsadm.json'),
-    JSON.stringify(result, null, 2) + '\n',
-  );
 }
 
 void benchMain({
   name: 'lvsadm',
   url: import.meta.url,
-  defaults: ['10000', '10', '3'],
   timeoutMs: 30 * 60_000,
   inner: ([services = 10000, dests = 10, reps = 3]) => inner(services, dests, reps),
 });

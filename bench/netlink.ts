@@ -4,17 +4,15 @@
 // last message of each datagram; also measured with an ACK on every message), each in a
 // fresh netns of one UML boot pinned to one CPU; then dumps with the bindings and with
 // `ipvsadm -Ln`. Prints medians and writes bench/results/netlink.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMain } from './lib/main.js';
-import { dropNs, freshNs as freshNamedNs, median, must, timed } from './lib/run.js';
+import { dropNs, freshNs as freshNamedNs, median, must, report, timed } from './lib/run.js';
 import { destination, service } from './netlink-lib/child.js';
 
 const freshNs = (): Promise<string> => freshNamedNs('bench-nl');
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../..');
 const child = join(here, 'netlink-lib', 'child.js');
 
 function restoreInput(services: number, dests: number): string {
@@ -144,24 +142,15 @@ async function inner(services: number, dests: number, reps: number): Promise<voi
     },
     environment: `UML 6.1 pinned to host CPU ${process.env.KUBE_IPVS_BENCH_CPU ?? 0}, one boot, fresh netns per run`,
   };
-  log('\nmedians over ' + reps + ' reps (seconds):');
-  log('| run | median s |');
-  log('|---|---|');
-  for (const [k, v] of Object.entries(med)) log(`| ${k} | ${v.toFixed(2)} |`);
+  report('netlink', reps, med, result);
   log(`ipvsadm -R / batched = ${result.ratios.restore_over_batched.toFixed(1)}x`);
   log(`bindings dump / ipvsadm -Ln = ${result.ratios.dump_over_ipvsadm_list.toFixed(2)}`);
   log(`ACK every / ACK last = ${result.ratios.ack_every_over_ack_last.toFixed(2)}`);
-  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(
-    join(repoRoot, 'bench/results/netlink.json'),
-    JSON.stringify(result, null, 2) + '\n',
-  );
 }
 
 void benchMain({
   name: 'netlink',
   url: import.meta.url,
-  defaults: ['10000', '10', '3'],
   timeoutMs: 60 * 60_000,
   inner: ([services = 10000, dests = 10, reps = 3]) => inner(services, dests, reps),
 });

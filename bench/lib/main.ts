@@ -9,9 +9,8 @@ export interface Bench {
   name: string;
   /** import.meta.url of the benchmark's file. */
   url: string;
-  /** Positional arguments when none are given (numbers). */
-  defaults: readonly string[];
   timeoutMs: number;
+  /** Runs inside UML with the numeric arguments given on the host (defaults are its own). */
   inner(args: number[]): Promise<void>;
 }
 
@@ -21,11 +20,10 @@ export async function benchMain(b: Bench): Promise<void> {
     await b.inner(args.slice(1).map(Number));
     return;
   }
-  const given = b.defaults.map((d, i) => args[i] ?? d);
   const file = fileURLToPath(b.url);
   const r = await runInUml({
     command: process.execPath,
-    args: [file, '--inner', ...given],
+    args: [file, '--inner', ...args],
     cwd: resolve(file, '../../..'),
     timeoutMs: b.timeoutMs,
     memory: '2G',

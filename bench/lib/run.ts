@@ -2,6 +2,9 @@
 // network namespace (IPVS state is per netns; a flushed one slows the next load, DESIGN
 // §11), take medians.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Proc {
   code: number | null;
@@ -64,4 +67,19 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
+
+/** Prints the medians as a table and writes bench/results/NAME.json. */
+export function report(
+  name: string,
+  reps: number,
+  medians: Readonly<Record<string, number>>,
+  result: unknown,
+): void {
+  const lines = [`\nmedians over ${reps} reps (seconds):`, '| run | median s |', '|---|---|'];
+  for (const [k, v] of Object.entries(medians)) lines.push(`| ${k} | ${v.toFixed(2)} |`);
+  process.stdout.write(lines.join('\n') + '\n');
+  const dir = resolve(fileURLToPath(import.meta.url), '../../../../bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
 }
