@@ -121,11 +121,14 @@ export class NetlinkConnection {
   private closed = false;
   /** Count of receive overruns seen (ENOBUFS), for metrics and tests. */
   overruns = 0;
+  /** Blocking mode's reader; undefined when replies come through the event loop. */
+  private readonly receiveSync: ((timeoutMs: number) => Buffer | null) | undefined;
 
   constructor(factory: SocketFactory, options: ConnectionOptions = {}) {
     this.opts = { ...DEFAULTS, ...options };
     this.socket = factory((err, data) => this.onDatagram(err, data));
     this.seq = (Date.now() & 0x7fffffff) >>> 0 || 1;
+    this.receiveSync = this.opts.blocking ? this.socket.receive?.bind(this.socket) : undefined;
   }
 
   get options(): Readonly<Required<ConnectionOptions>> {
@@ -274,7 +277,7 @@ export class NetlinkConnection {
         done: finish,
       };
       this.active.add(ex);
-      const receive = this.opts.blocking ? this.socket.receive?.bind(this.socket) : undefined;
+      const receive = this.receiveSync;
       if (!receive) this.arm();
       try {
         this.socket.send(datagram);
