@@ -1,5 +1,5 @@
 // The two halves of a UML benchmark's entry point: on the host it boots UML (pinned to
-// one CPU, DESIGN §11; KUBE_IPVS_BENCH_CPU picks another when CPU 0 is busy) and runs
+// one CPU, docs/architecture.md; KUBE_IPVS_BENCH_CPU picks another when CPU 0 is busy) and runs
 // its own file inside with `--inner`; inside, it runs the measurement.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

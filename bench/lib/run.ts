@@ -1,6 +1,6 @@
 // What every UML benchmark does inside the boot: run commands, time them, make a fresh
-// network namespace (IPVS state is per netns; a flushed one slows the next load, DESIGN
-// §11), take medians.
+// network namespace (IPVS state is per netns; a flushed one slows the next load, see
+// docs/architecture.md), take medians.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

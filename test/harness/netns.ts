@@ -31,7 +31,7 @@ function installExitHook(): void {
 export class Netns {
   private constructor(readonly name: string) {}
 
-  /** Creates a namespace with lo up (a fresh one has lo down, DESIGN §11). */
+  /** Creates a namespace with lo up (a fresh one has lo down, docs/architecture.md). */
   static async create(label: string): Promise<Netns> {
     const clean = label.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'ns';
     counter += 1;

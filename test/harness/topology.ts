@@ -1,4 +1,4 @@
-// A small cluster-shaped network inside one kernel for traffic tests (DESIGN §8):
+// A cluster-shaped network in one kernel for traffic tests (docs/architecture.md):
 //
 //   client ns ── veth ── node ns ── bridge br0 ── veth ── backend ns 1..N
 //   198.51.100.79        198.51.100.1   10.244.0.1          10.244.0.11, .12, ...

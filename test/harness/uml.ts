@@ -24,7 +24,7 @@ export interface UmlRunOptions {
   /** UML mem= value; default '1G'. */
   memory?: string;
   /**
-   * Host CPU to pin UML to (DESIGN §11: unpinned runs are 4–5× slower); default
+   * Host CPU to pin UML to (docs/architecture.md: unpinned runs are 4–5× slower); default
    * $KUBE_IPVS_UML_CPU or 0; null: no pinning.
    */
   cpu?: number | null;

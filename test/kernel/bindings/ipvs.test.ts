@@ -19,7 +19,7 @@ interface Dumped {
 
 async function nodeNs(label: string): Promise<Netns> {
   const ns = await Netns.create(label);
-  // Real servers must be routable in the namespace (DESIGN §11: EINVAL otherwise).
+  // Real servers must be routable in the namespace (docs/architecture.md: EINVAL otherwise).
   await ns.addDummy('d0');
   await ns.addAddress('d0', '10.1.0.1/16');
   await ns.addAddress('d0', 'fd00:1::1/64');

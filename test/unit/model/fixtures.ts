@@ -1,4 +1,4 @@
-// Builders for the seed's test fixture (seed-requirements §0.3): nodes node-a/b/c, pods a1
+// Builders for the test fixture in docs/behaviour.md: nodes node-a/b/c, pods a1
 // (10.244.1.5 on node-a) and b1 (10.244.2.5 on node-b), Service svc-web at 10.0.170.92.
 import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { defaultConfig, type KubeIpvsConfig } from '../../../lib/config/index.js';
