@@ -9,7 +9,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+here=$(dirname "$0")
+if [ ${#missing[@]} -eq 0 ]; then
+  exec bash "$here/uml-kernel.sh"
+fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "kube-ipvs: missing system packages (${missing[*]}) and no apt-get here; install them by hand" >&2
   exit 1
@@ -22,3 +25,4 @@ echo "kube-ipvs: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+exec bash "$here/uml-kernel.sh"

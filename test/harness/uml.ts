@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
 import { readdirSync, rmSync, writeFileSync, chmodSync, fstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StringDecoder } from 'node:string_decoder';
 
 export const UML_MARKER = 'KUBE_IPVS_IN_UML';
@@ -70,8 +71,22 @@ export function tail(text: string, lines: number): string {
   return all.slice(Math.max(0, all.length - lines)).join('\n');
 }
 
+// scripts/uml-kernel.sh unpacks a newer UML here when the system's does not boot on
+// this host; the system's is used otherwise.
+const cachedUml = resolve(dirname(fileURLToPath(import.meta.url)), '../../../.cache/uml');
+
 export function umlBinary(): string {
-  return process.env.KUBE_IPVS_UML_BINARY ?? '/usr/bin/linux.uml';
+  if (process.env.KUBE_IPVS_UML_BINARY) return process.env.KUBE_IPVS_UML_BINARY;
+  const cached = join(cachedUml, 'linux.uml');
+  return existsSync(cached) ? cached : '/usr/bin/linux.uml';
+}
+
+/** The UML kernel's modules, one directory per kernel release, beside its binary. */
+export function umlModulesRoot(): string {
+  const bin = umlBinary();
+  return bin === join(cachedUml, 'linux.uml')
+    ? join(cachedUml, 'root/usr/lib/uml/modules')
+    : '/usr/lib/uml/modules';
 }
 
 /** Why UML cannot run here, or undefined when it can. */
@@ -82,13 +97,13 @@ export function umlUnavailableReason(): string | undefined {
     return `${umlBinary()} is missing: run scripts/system-deps.sh (Debian package user-mode-linux)`;
   }
   const release = umlKernelRelease();
-  if (!release) return '/usr/lib/uml/modules has no kernel modules for UML';
+  if (!release) return `${umlModulesRoot()} has no kernel modules for UML`;
   return undefined;
 }
 
 function umlKernelRelease(): string | undefined {
   try {
-    return readdirSync('/usr/lib/uml/modules').sort().pop();
+    return readdirSync(umlModulesRoot()).sort().pop();
   } catch {
     return undefined;
   }
@@ -152,7 +167,7 @@ setup() {
   mount -t tmpfs tmpfs /lib/modules &&
   r=$(uname -r) &&
   mkdir -p "/lib/modules/$r" &&
-  mount --bind "/usr/lib/uml/modules/$r" "/lib/modules/$r" &&
+  mount --bind ${shq(umlModulesRoot())}"/$r" "/lib/modules/$r" &&
   ip link set lo up
 }
 if setup >"$d/init.log" 2>&1; then
