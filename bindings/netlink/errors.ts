@@ -46,6 +46,16 @@ export class NetlinkError extends Error {
   }
 }
 
+/** The controller knows no generic netlink family of that name (ENOENT). */
+export class GenlFamilyNotFoundError extends NetlinkError {
+  constructor(
+    readonly family: string,
+    cause: NetlinkError,
+  ) {
+    super(cause.errno, cause.seq, cause.extAck, cause.extAckOffset, `CTRL_CMD_GETFAMILY ${family}`);
+  }
+}
+
 /** No reply in time. */
 export class NetlinkTimeoutError extends Error {
   override readonly name = 'NetlinkTimeoutError';

@@ -71,7 +71,9 @@ export function loadNative(path?: string): NativeModule {
     try {
       mod = createRequire(import.meta.url)(at) as NativeModule;
     } catch (e) {
-      throw new NetlinkAddonError(at, e instanceof Error ? e.message : String(e));
+      // require() appends a multi-line "Require stack": keep the first line, the cause.
+      const text = e instanceof Error ? e.message : String(e);
+      throw new NetlinkAddonError(at, text.split('\n')[0] ?? text);
     }
     loaded.set(at, mod);
   }
