@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <unistd.h>
@@ -16,8 +17,19 @@
 
 #define RECV_BUF_SIZE (256 * 1024)
 // Bounds one poll callback so a flood of datagrams cannot starve the event loop; the
-// poll is level-triggered, so what is left is read on the next turn.
+// poll is level-triggered, so what is left is read on the next turn. Exported as
+// MAX_DATAGRAMS_PER_TURN: bindings/netlink/connection.ts caps maxBatchMessages at it
+// (DEFAULT_MAX_BATCH_MESSAGES), so the replies of one batch are read in one turn and
+// its "queue drained by the next check phase" assumption after an error holds.
 #define MAX_DATAGRAMS_PER_TURN 4096
+// The JS wrapper holds its callback in this property, so the callback (which usually
+// captures the wrapper's owner) is reachable only through the wrapper: a dropped,
+// unclosed socket is then garbage like any other cycle, and its finalizer closes the fd.
+#define CALLBACK_KEY "__netlinkCallback"
+
+// Live native allocations, for the leak test (allocations()).
+static int64_t live_socks = 0;
+static int64_t live_bufs = 0;
 
 typedef struct {
   napi_env env;
@@ -32,6 +44,9 @@ typedef struct {
   int finalized;    // the JS wrapper is gone
   int closed;
   int in_delivery;
+  // Blocking receive: the monotonic deadline (ms) of the current wait, once one began.
+  int deadline_set;
+  int64_t deadline_ms;
   unsigned char *buf;
 } nl_sock;
 
@@ -64,9 +79,33 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall) {
   return NULL;
 }
 
-static void free_sock(nl_sock *s) {
+// A datagram larger than the receive buffer: the kernel dropped its tail, so replies
+// are lost. errno EMSGSIZE, marked `truncated` so the transport can tell it apart.
+static napi_value make_truncated_error(napi_env env) {
+  napi_value e = make_errno_error(env, EMSGSIZE, "recvmsg (datagram truncated)");
+  napi_value t;
+  napi_get_boolean(env, true, &t);
+  napi_set_named_property(env, e, "truncated", t);
+  return e;
+}
+
+static void free_buf(nl_sock *s) {
+  if (!s->buf) return;
   free(s->buf);
+  s->buf = NULL;
+  live_bufs--;
+}
+
+static void free_sock(nl_sock *s) {
+  free_buf(s);
   free(s);
+  live_socks--;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void on_poll_closed(uv_handle_t *h) {
@@ -75,6 +114,9 @@ static void on_poll_closed(uv_handle_t *h) {
   if (s->finalized) free_sock(s);
 }
 
+// Stops polling, closes the fd and frees the receive buffer. Safe inside a delivery:
+// the datagram was copied out of the buffer before the callback, and the read loop
+// checks `closed` before the next recvmsg.
 static void do_close(nl_sock *s) {
   if (s->closed) return;
   s->closed = 1;
@@ -89,6 +131,21 @@ static void do_close(nl_sock *s) {
     close(s->fd);
     s->fd = -1;
   }
+  free_buf(s);
+}
+
+// close() from JS: also lets go of the callback, so a closed socket that is still
+// referenced keeps nothing its callback captured alive.
+static void close_from_js(napi_env env, napi_value self, nl_sock *s) {
+  do_close(s);
+  if (s->callback) {
+    napi_delete_reference(env, s->callback);
+    s->callback = NULL;
+  }
+  bool deleted;
+  napi_value key;
+  if (self && napi_create_string_utf8(env, CALLBACK_KEY, NAPI_AUTO_LENGTH, &key) == napi_ok)
+    napi_delete_property(env, self, key, &deleted);
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -99,6 +156,8 @@ static void finalize(napi_env env, void *data, void *hint) {
   if (s->resource) napi_delete_reference(env, s->resource);
   if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
   s->callback = NULL;
+  s->resource = NULL;
+  s->async_ctx = NULL;
   s->finalized = 1;
   if (s->poll_closed) free_sock(s);
 }
@@ -110,6 +169,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 static void deliver(nl_sock *s, napi_value err, napi_value data) {
   napi_env env = s->env;
   napi_value cb, recv, argv[2];
+  if (s->callback == NULL) return;
   if (napi_get_reference_value(env, s->callback, &cb) != napi_ok || cb == NULL) return;
   // napi_make_callback converts the receiver to an object: undefined would throw.
   napi_get_global(env, &recv);
@@ -189,7 +249,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     napi_handle_scope inner;
     napi_open_handle_scope(env, &inner);
     if (n == RECV_TRUNCATED) {
-      deliver(s, make_errno_error(env, EMSGSIZE, "recvmsg (datagram truncated)"), NULL);
+      deliver(s, make_truncated_error(env), NULL);
     } else {
       napi_value buf;
       void *unused;
@@ -228,7 +288,8 @@ static int get_int(napi_env env, napi_value v, int32_t *out, const char *what) {
   return 1;
 }
 
-// new NetlinkSocket(protocol, callback)
+// new NetlinkSocket(protocol, callback). Every failure after socket() gives back what
+// was taken: the fd, the struct, the buffer, references and the async context.
 static napi_value Ctor(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], self;
@@ -244,26 +305,46 @@ static napi_value Ctor(napi_env env, napi_callback_info info) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
   if (fd < 0) return throw_errno(env, errno, "socket");
   nl_sock *s = calloc(1, sizeof *s);
-  unsigned char *buf = malloc(RECV_BUF_SIZE);
-  if (!s || !buf) {
-    free(s);
-    free(buf);
+  if (!s) {
     close(fd);
-    return throw_errno(env, ENOMEM, "malloc");
+    return throw_errno(env, ENOMEM, "calloc");
   }
+  live_socks++;
   s->env = env;
   s->fd = fd;
-  s->buf = buf;
   s->poll_closed = 1;
-  napi_value name;
-  CHECK(napi_create_reference(env, argv[1], 1, &s->callback));
-  CHECK(napi_create_reference(env, self, 0, &s->resource));
-  CHECK(napi_create_string_utf8(env, "NetlinkSocket", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, self, name, &s->async_ctx));
-  if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) {
-    close(fd);
+  s->buf = malloc(RECV_BUF_SIZE);
+  if (!s->buf) {
+    do_close(s);
     free_sock(s);
-    napi_throw_error(env, NULL, "netlink: wrap failed");
+    return throw_errno(env, ENOMEM, "malloc");
+  }
+  live_bufs++;
+  const char *failed = NULL;
+  napi_value name;
+  napi_property_descriptor cb_prop = {CALLBACK_KEY, NULL, NULL, NULL, NULL, argv[1],
+                                      napi_configurable, NULL};
+  if (napi_define_properties(env, self, 1, &cb_prop) != napi_ok)
+    failed = "define callback";
+  else if (napi_create_reference(env, argv[1], 0, &s->callback) != napi_ok)
+    failed = "reference callback";
+  else if (napi_create_reference(env, self, 0, &s->resource) != napi_ok)
+    failed = "reference self";
+  else if (napi_create_string_utf8(env, "NetlinkSocket", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+           napi_async_init(env, self, name, &s->async_ctx) != napi_ok)
+    failed = "async context";
+  else if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok)
+    failed = "wrap";
+  if (failed) {
+    close_from_js(env, self, s);
+    if (s->resource) napi_delete_reference(env, s->resource);
+    if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
+    free_sock(s);
+    char msg[96];
+    snprintf(msg, sizeof msg, "netlink: constructor failed (%s)", failed);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, NULL, msg);
     return NULL;
   }
   return self;
@@ -323,26 +404,40 @@ static napi_value GetOpt(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// receive(timeoutMs) -> Buffer | null: reads one datagram without the event loop,
-// waiting up to timeoutMs when none is queued; null when none came in that time.
-// For short-lived commands that make many sequential round trips (lvsadm's dump per
-// service): the kernel answers a request inside sendmsg, so the reply is usually
-// queued already and a round trip costs sendmsg and one recvmsg, where the event-loop
-// path adds an epoll turn, a second recvmsg to EAGAIN and a callback. No clock reads:
-// under UML each is a real system call. Errors (ENOBUFS included) are thrown.
+// receive(timeoutMs, resume) -> Buffer | null: reads one datagram without the event
+// loop; null when none came within the wait. For short-lived commands that make many
+// sequential round trips (lvsadm's dump per service): the kernel answers a request
+// inside sendmsg, so the reply is usually queued already and a round trip costs sendmsg
+// and one recvmsg, where the event-loop path adds an epoll turn, a second recvmsg to
+// EAGAIN and a callback. Errors (ENOBUFS included) are thrown.
+//
+// The wait is wall-clock: timeoutMs from the first time this wait had to poll, however
+// many datagrams and spurious wakeups came in between. `resume` true continues the
+// previous call's wait (one exchange reading many datagrams); false starts a new one.
+// The clock is read only around poll(), never for a datagram already queued: under UML
+// each clock read is a real system call. timeoutMs 0 never waits; a negative timeout is
+// a RangeError (it used to mean "do not wait" by accident).
 static napi_value Receive(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   nl_sock *s = unwrap(env, info, &argc, argv);
   if (!s) return NULL;
   int32_t timeout;
   if (argc < 1 || !get_int(env, argv[0], &timeout, "timeoutMs")) return NULL;
-  if (s->closed) return throw_errno(env, EBADF, "recvmsg");
+  if (timeout < 0) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "netlink: timeoutMs must be >= 0");
+    return NULL;
+  }
+  bool resume = false;
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &resume);
+  if (!resume) s->deadline_set = 0;
   napi_value result;
-  // Bounded: a readable socket that then has nothing (a spurious wakeup) polls again.
-  for (int tries = 0; tries < 1000; tries++) {
+  for (;;) {
     ssize_t n = recv_datagram(s);
-    if (n == RECV_TRUNCATED) return throw_errno(env, EMSGSIZE, "recvmsg (datagram truncated)");
+    if (n == RECV_TRUNCATED) {
+      napi_throw(env, make_truncated_error(env));
+      return NULL;
+    }
     if (n >= 0) {
       void *unused;
       CHECK(napi_create_buffer_copy(env, (size_t)n, s->buf, &unused, &result));
@@ -350,12 +445,17 @@ static napi_value Receive(napi_env env, napi_callback_info info) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return throw_errno(env, errno, "recvmsg");
+    int64_t now = now_ms();
+    if (!s->deadline_set) {
+      s->deadline_set = 1;
+      s->deadline_ms = now + timeout;
+    }
+    int64_t left = s->deadline_ms - now;
+    if (left <= 0) break;
     struct pollfd pfd = {s->fd, POLLIN, 0};
-    int pr;
-    do pr = poll(&pfd, 1, timeout < 0 ? 0 : timeout);
-    while (pr < 0 && errno == EINTR);
-    if (pr < 0) return throw_errno(env, errno, "poll");
-    if (pr == 0) break;
+    int pr = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+    if (pr < 0 && errno != EINTR) return throw_errno(env, errno, "poll");
+    // Woken (data, EINTR or spuriously): try to read, then the clock decides.
   }
   CHECK(napi_get_null(env, &result));
   return result;
@@ -432,7 +532,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   void *data = NULL;
   size_t argc = 0;
   CHECK(napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
-  if (napi_unwrap(env, self, &data) == napi_ok && data) do_close((nl_sock *)data);
+  if (napi_unwrap(env, self, &data) == napi_ok && data) close_from_js(env, self, (nl_sock *)data);
   return NULL;
 }
 
@@ -442,6 +542,18 @@ static napi_value Fd(napi_env env, napi_callback_info info) {
   if (!s) return NULL;
   napi_value r;
   CHECK(napi_create_int32(env, s->fd, &r));
+  return r;
+}
+
+// allocations() -> { sockets, buffers }: native structs and receive buffers alive.
+static napi_value Allocations(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r, a, b;
+  CHECK(napi_create_object(env, &r));
+  CHECK(napi_create_int64(env, live_socks, &a));
+  CHECK(napi_create_int64(env, live_bufs, &b));
+  CHECK(napi_set_named_property(env, r, "sockets", a));
+  CHECK(napi_set_named_property(env, r, "buffers", b));
   return r;
 }
 
@@ -465,6 +577,11 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_value v;
   napi_create_int32(env, RECV_BUF_SIZE, &v);
   napi_set_named_property(env, exports, "RECV_BUF_SIZE", v);
+  napi_create_int32(env, MAX_DATAGRAMS_PER_TURN, &v);
+  napi_set_named_property(env, exports, "MAX_DATAGRAMS_PER_TURN", v);
+  napi_value fn;
+  napi_create_function(env, "allocations", NAPI_AUTO_LENGTH, Allocations, NULL, &fn);
+  napi_set_named_property(env, exports, "allocations", fn);
   return exports;
 }
 

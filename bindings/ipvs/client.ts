@@ -1,7 +1,7 @@
 // IPVS over generic netlink: read the table (services, destinations, stats, timeouts,
 // info, daemons) and change it one operation at a time or in batches.
 import type { MessageResult, NetlinkConnection, Request } from '../netlink/connection.js';
-import { NetlinkError } from '../netlink/errors.js';
+import { NetlinkDumpInterruptedError, NetlinkError } from '../netlink/errors.js';
 import { decodeGenl, genlWriterRequest, resolveFamily } from '../netlink/genl.js';
 import { AttrWriter, type PayloadWriter } from '../netlink/writer.js';
 import { GENL_HDRLEN, NETLINK_GENERIC } from '../netlink/constants.js';
@@ -42,6 +42,11 @@ export interface DumpOptions {
 export type IpvsOpResult = { ok: true } | { ok: false; error: Error };
 
 export interface IpvsClientOptions extends OpenOptions {
+  /**
+   * Times a dump flagged NLM_F_DUMP_INTR is read again before the read fails with
+   * NetlinkDumpInterruptedError; default 3.
+   */
+  dumpRetries?: number;
   /** Receive buffer to ask for; default 4 MiB (FORCE when root). */
   receiveBuffer?: number;
   /** Send buffer to ask for; default 4 MiB. */
@@ -49,6 +54,37 @@ export interface IpvsClientOptions extends OpenOptions {
 }
 
 const DEFAULT_BUFFER = 4 << 20;
+const DEFAULT_DUMP_RETRIES = 3;
+
+/** What identifies a service in the kernel's table (its lookup key). */
+function serviceKey(s: IpvsServiceId): string {
+  return s.fwmark
+    ? `${s.family}/fwm/${s.fwmark}`
+    : `${s.family}/${s.protocol}/${s.address}/${s.port}`;
+}
+
+/** What identifies a destination within its service. */
+function destinationKey(d: IpvsDestination): string {
+  return `${d.family}/${d.address}/${d.port}`;
+}
+
+/**
+ * Keeps the first entry of each key. The kernel's IPVS dumps resume by position
+ * between datagrams, so a table written during a dump can repeat an entry; Linux
+ * 6.1's IPVS does not set NLM_F_DUMP_INTR for this, so removing repeats is the only
+ * guard against them (a skipped entry is not detectable: the next resync sees it).
+ */
+export function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const t of items) {
+    const k = key(t);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(t);
+  }
+  return out;
+}
 
 const noAttrs = (): void => undefined;
 
@@ -140,11 +176,15 @@ export class IpvsClient {
   /** Extra sockets for parallel destination dumps (one dump per socket at a time). */
   private readonly pool: IpvsClient[] = [];
 
+  private readonly dumpRetries: number;
+
   private constructor(
     readonly connection: NetlinkConnection,
     readonly familyId: number,
     private readonly openOptions?: IpvsClientOptions,
-  ) {}
+  ) {
+    this.dumpRetries = openOptions?.dumpRetries ?? DEFAULT_DUMP_RETRIES;
+  }
 
   /** Opens a generic netlink socket and resolves the "IPVS" family (ENOENT if absent). */
   static async open(options: IpvsClientOptions = {}): Promise<IpvsClient> {
@@ -163,8 +203,12 @@ export class IpvsClient {
   }
 
   /** Wraps an existing connection whose family id is known (tests with a fake socket). */
-  static fromConnection(conn: NetlinkConnection, familyId: number): IpvsClient {
-    return new IpvsClient(conn, familyId);
+  static fromConnection(
+    conn: NetlinkConnection,
+    familyId: number,
+    options: Pick<IpvsClientOptions, 'dumpRetries'> = {},
+  ): IpvsClient {
+    return new IpvsClient(conn, familyId, options);
   }
 
   close(): void {
@@ -214,15 +258,29 @@ export class IpvsClient {
     return ms.filter((m) => m.type === this.familyId);
   }
 
+  /**
+   * A dump read again (up to dumpRetries times) while the kernel flags it inconsistent
+   * (NLM_F_DUMP_INTR); after that the NetlinkDumpInterruptedError goes to the caller.
+   */
+  private async consistentDump(req: Request): Promise<NetlinkMessage[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.connection.dump(req);
+      } catch (e) {
+        if (!(e instanceof NetlinkDumpInterruptedError) || attempt >= this.dumpRetries) throw e;
+      }
+    }
+  }
+
   /** All services; `stats: false` leaves the counters out (cheaper for a resync). */
   async getServices(options: DumpOptions = {}): Promise<IpvsService[]> {
-    const ms = await this.connection.dump(this.req(C.IPVS_CMD_GET_SERVICE, noAttrs));
+    const ms = await this.consistentDump(this.req(C.IPVS_CMD_GET_SERVICE, noAttrs));
     const out: IpvsService[] = [];
     for (const m of this.ofFamily(ms)) {
       const svc = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_SERVICE);
       if (svc) out.push(decodeService(svc, options.stats ?? true));
     }
-    return out;
+    return uniqueBy(out, serviceKey);
   }
 
   /** One service, or undefined when the kernel has none such (ESRCH). */
@@ -251,7 +309,7 @@ export class IpvsClient {
     service: IpvsServiceId,
     options: DumpOptions = {},
   ): Promise<IpvsDestination[]> {
-    const ms = await this.connection.dump(
+    const ms = await this.consistentDump(
       this.req(
         C.IPVS_CMD_GET_DEST,
         (w) => writeServiceNest(w, service, false),
@@ -263,7 +321,7 @@ export class IpvsClient {
       const d = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_DEST);
       if (d) out.push(decodeDestination(d, service.family, options.stats ?? true));
     }
-    return out;
+    return uniqueBy(out, destinationKey);
   }
 
   /** The message an operation sends; exposed so callers can batch their own way. */

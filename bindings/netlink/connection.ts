@@ -1,7 +1,9 @@
 // Request/reply over one netlink socket: sequence numbers match replies to requests,
-// many requests share a datagram, dumps are reassembled until NLMSG_DONE, every
-// exchange has a timeout, and a receive overrun (ENOBUFS) fails every waiting request
-// with NetlinkRepliesLostError. Exchanges on one socket run one at a time: that keeps
+// many requests share a datagram, dumps are reassembled until NLMSG_DONE (and report
+// NLM_F_DUMP_INTR), every exchange has a timeout, and a receive failure fails every
+// waiting request: ENOBUFS with NetlinkRepliesLostError, a truncated datagram with
+// NetlinkTruncatedError, any other errno with NetlinkReceiveError. Exchanges on one
+// socket run one at a time: that keeps
 // the replies of a batch within the receive buffer and honours the kernel's one dump
 // per socket.
 import {
@@ -11,15 +13,19 @@ import {
   NLMSG_OVERRUN,
   NLM_F_ACK,
   NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
   NLM_F_REQUEST,
 } from './constants.js';
 import {
   NetlinkClosedError,
   NetlinkDecodeError,
+  NetlinkDumpInterruptedError,
   NetlinkError,
+  NetlinkReceiveError,
   NetlinkRepliesLostError,
   NetlinkSendError,
   NetlinkTimeoutError,
+  NetlinkTruncatedError,
 } from './errors.js';
 import {
   type NetlinkMessage,
@@ -41,7 +47,14 @@ export interface Request {
   describe?: () => string;
 }
 
-export type MessageResult = { ok: true; replies: NetlinkMessage[] } | { ok: false; error: Error };
+export type MessageResult =
+  | {
+      ok: true;
+      replies: NetlinkMessage[];
+      /** A dump during which the kernel's table changed (NLM_F_DUMP_INTR). */
+      interrupted?: boolean;
+    }
+  | { ok: false; error: Error };
 
 /**
  * 'last': NLM_F_ACK only on the last message of a datagram. The kernel still sends an
@@ -52,7 +65,10 @@ export type MessageResult = { ok: true; replies: NetlinkMessage[] } | { ok: fals
 export type AckMode = 'last' | 'every';
 
 export interface ConnectionOptions {
-  /** Per exchange (a single request, one batch datagram, or a whole dump). */
+  /**
+   * Per exchange (a single request, one batch datagram, or a whole dump), wall-clock;
+   * at least 0 (RangeError otherwise).
+   */
   timeoutMs?: number;
   ackMode?: AckMode;
   /**
@@ -60,7 +76,10 @@ export interface ConnectionOptions {
    * error, ~770 measured): bounds how many messages go into one datagram.
    */
   replyCost?: number;
-  /** Upper bound on messages per datagram regardless of buffer sizes. */
+  /**
+   * Upper bound on messages per datagram regardless of buffer sizes. With a native
+   * socket at most MAX_DATAGRAMS_PER_TURN (see DEFAULT_MAX_BATCH_MESSAGES).
+   */
   maxBatchMessages?: number;
   /**
    * Wait for replies with the socket's blocking receive instead of the event loop:
@@ -88,6 +107,8 @@ interface Exchange {
   dump: boolean;
   /** 'every' mode: close when every message has its ACK or error. */
   waitAll: boolean;
+  /** A dump reply (data or NLMSG_DONE) carried NLM_F_DUMP_INTR. */
+  interrupted: boolean;
   /** Watchdog tick at which the exchange times out. */
   deadline: number;
   done: (err: Error | null) => void;
@@ -100,11 +121,21 @@ const OK: MessageResult = Object.freeze({ ok: true, replies: NO_REPLIES });
 /** Timeouts are checked at this granularity. */
 const WATCHDOG_MS = 100;
 
+/**
+ * Default (and, on a native socket, largest) maxBatchMessages. Equal to the native
+ * addon's MAX_DATAGRAMS_PER_TURN (native/netlink.c): a batch of N messages can queue N
+ * reply datagrams ('every' mode), and after a receive error the connection holds the
+ * next send for one event-loop turn, assuming the addon read the queue to EAGAIN in
+ * that turn. That holds only while N <= MAX_DATAGRAMS_PER_TURN; openConnection
+ * enforces it and a unit test checks the two constants agree.
+ */
+export const DEFAULT_MAX_BATCH_MESSAGES = 4096;
+
 const DEFAULTS = {
   timeoutMs: 10_000,
   ackMode: 'last' as AckMode,
   replyCost: 1024,
-  maxBatchMessages: 4096,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
   blocking: false,
 };
 
@@ -122,10 +153,15 @@ export class NetlinkConnection {
   /** Count of receive overruns seen (ENOBUFS), for metrics and tests. */
   overruns = 0;
   /** Blocking mode's reader; undefined when replies come through the event loop. */
-  private readonly receiveSync: ((timeoutMs: number) => Buffer | null) | undefined;
+  private readonly receiveSync:
+    ((timeoutMs: number, resume?: boolean) => Buffer | null) | undefined;
 
   constructor(factory: SocketFactory, options: ConnectionOptions = {}) {
     this.opts = { ...DEFAULTS, ...options };
+    const t = this.opts.timeoutMs;
+    if (!Number.isFinite(t) || t < 0) {
+      throw new RangeError(`netlink: timeoutMs must be a finite number >= 0, not ${t}`);
+    }
     this.socket = factory((err, data) => this.onDatagram(err, data));
     this.seq = (Date.now() & 0x7fffffff) >>> 0 || 1;
     this.receiveSync = this.opts.blocking ? this.socket.receive?.bind(this.socket) : undefined;
@@ -161,12 +197,24 @@ export class NetlinkConnection {
     return r.replies;
   }
 
-  /** A dump (NLM_F_DUMP): every message until NLMSG_DONE, across datagrams. */
+  /**
+   * A dump (NLM_F_DUMP): every message until NLMSG_DONE, across datagrams. When the
+   * kernel flags it inconsistent (NLM_F_DUMP_INTR) the dump is still read to the end,
+   * then NetlinkDumpInterruptedError carries its replies; the caller retries or uses them.
+   */
   async dump(req: Request): Promise<NetlinkMessage[]> {
     const dumpReq: Request = { ...req, flags: (req.flags ?? 0) | NLM_F_DUMP };
     const [r] = await this.serialize(() => this.exchange([dumpReq], 'none', true));
     if (!r) throw new NetlinkDecodeError('no result for dump');
     if (!r.ok) throw r.error;
+    if (r.interrupted) {
+      const what = req.describe ? `${req.describe()}: ` : '';
+      throw new NetlinkDumpInterruptedError(
+        `${what}dump interrupted (NLM_F_DUMP_INTR): the table changed while it was read, ` +
+          'entries may be missing or repeated',
+        r.replies,
+      );
+    }
     return r.replies;
   }
 
@@ -214,7 +262,7 @@ export class NetlinkConnection {
         const rs = await this.serialize(() => this.exchange(chunk, ackMode, false));
         for (const r of rs) {
           results.push(r);
-          if (!r.ok && r.error instanceof NetlinkRepliesLostError) lost = r.error;
+          if (!r.ok && repliesUnknown(r.error)) lost = r.error;
         }
       }
       i = j;
@@ -260,7 +308,15 @@ export class NetlinkConnection {
         for (let i = 0; i < count; i++) {
           const r = ex.results[i];
           const replies = ex.replies[i];
-          out[i] = r ?? (err ? { ok: false, error: err } : replies ? { ok: true, replies } : OK);
+          out[i] =
+            r ??
+            (err
+              ? { ok: false, error: err }
+              : ex.interrupted
+                ? { ok: true, replies: replies ?? NO_REPLIES, interrupted: true }
+                : replies
+                  ? { ok: true, replies }
+                  : OK);
         }
         resolve(out);
       };
@@ -273,6 +329,7 @@ export class NetlinkConnection {
         answered: 0,
         dump,
         waitAll: ackMode === 'every',
+        interrupted: false,
         deadline: this.tick + Math.ceil(this.opts.timeoutMs / WATCHDOG_MS) + 1,
         done: finish,
       };
@@ -296,24 +353,28 @@ export class NetlinkConnection {
   }
 
   /**
-   * Blocking mode: reads datagrams until `done()`. receive() returns null only after
-   * waiting the whole timeout with nothing arriving, so no clock is read per datagram.
+   * Blocking mode: reads datagrams until `done()`. Every receive() after the first
+   * resumes the same wall-clock wait, so the exchange's timeout does not restart per
+   * datagram; the addon reads the clock only when it has to wait, never per datagram.
    */
   private receiveUntil(
     done: () => boolean,
-    receive: (timeoutMs: number) => Buffer | null,
+    receive: (timeoutMs: number, resume?: boolean) => Buffer | null,
     ex: Exchange,
   ): void {
+    let resume = false;
     while (!done()) {
       let data: Buffer | null;
       try {
-        data = receive(this.opts.timeoutMs);
+        data = receive(this.opts.timeoutMs, resume);
+        resume = true;
       } catch (e) {
         this.onDatagram(e as SystemError);
         // After an overrun the kernel drops replies silently until the receive queue
         // has been emptied once (NETLINK_S_CONGESTED): drain it now, as the polling
         // path does before the next turn, or the next request's reply is lost too.
         drain(receive);
+        resume = false;
         continue;
       }
       if (data) this.onDatagram(null, data);
@@ -367,17 +428,13 @@ export class NetlinkConnection {
 
   private onDatagram(err: SystemError | null, data?: Buffer): void {
     if (err) {
-      if (err.code === 'ENOBUFS') this.overruns++;
       // Until the receive queue is empty again the kernel drops further replies
       // silently (NETLINK_S_CONGESTED), so nothing new is sent before the native
-      // side has read what is queued; it reads to EAGAIN before the check phase.
+      // side has read what is queued; it reads to EAGAIN before the check phase
+      // (DEFAULT_MAX_BATCH_MESSAGES says why one turn is enough).
       this.hold = new Promise((resolve) => setImmediate(resolve));
-      this.failAll(
-        new NetlinkRepliesLostError(
-          `netlink receive failed (${err.code}): the kernel dropped replies; the outcome of ` +
-            'pending requests is unknown, re-dump to learn the state',
-        ),
-      );
+      this.failAll(receiveFailure(err));
+      if (err.code === 'ENOBUFS') this.overruns++;
       return;
     }
     if (!data) return;
@@ -405,6 +462,7 @@ export class NetlinkConnection {
     if (!ex) return; // a late reply to a request that timed out or was failed
     if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return;
     const i = (m.seq - ex.firstSeq) >>> 0;
+    if (ex.dump && m.flags & NLM_F_DUMP_INTR) ex.interrupted = true;
     const describe = (): string | undefined => ex.reqs[i]?.describe?.();
     if (m.type === NLMSG_ERROR) {
       const e = decodeErrorReply(m);
@@ -449,6 +507,32 @@ export class NetlinkConnection {
     this.watchdog = undefined;
     this.socket.close();
   }
+}
+
+/** The typed error for a failed receive: each cause its own class and code. */
+export function receiveFailure(err: SystemError): Error {
+  if (err.code === 'ENOBUFS') {
+    return new NetlinkRepliesLostError(
+      'netlink receive failed (ENOBUFS): the kernel dropped replies; the outcome of ' +
+        'pending requests is unknown, re-dump to learn the state',
+    );
+  }
+  if (err.truncated) {
+    return new NetlinkTruncatedError(
+      'netlink receive: a datagram was larger than the receive buffer and was truncated; ' +
+        'the outcome of pending requests is unknown, re-dump to learn the state',
+    );
+  }
+  return new NetlinkReceiveError(`netlink receive failed: ${err.message}`, err.errno, err.code);
+}
+
+/** A failure after which the replies of the datagram in flight cannot be trusted. */
+function repliesUnknown(e: Error): boolean {
+  return (
+    e instanceof NetlinkRepliesLostError ||
+    e instanceof NetlinkTruncatedError ||
+    e instanceof NetlinkReceiveError
+  );
 }
 
 /** Reads and drops whatever is queued (bounded: a queue holds at most rcvbuf bytes). */

@@ -1,5 +1,6 @@
 // Typed failures of the netlink transport. Callers branch on the class, never on text.
 import { constants } from 'node:os';
+import type { NetlinkMessage } from './message.js';
 
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
@@ -45,6 +46,16 @@ export class NetlinkError extends Error {
   }
 }
 
+/** The controller knows no generic netlink family of that name (ENOENT). */
+export class GenlFamilyNotFoundError extends NetlinkError {
+  constructor(
+    readonly family: string,
+    cause: NetlinkError,
+  ) {
+    super(cause.errno, cause.seq, cause.extAck, cause.extAckOffset, `CTRL_CMD_GETFAMILY ${family}`);
+  }
+}
+
 /** No reply in time. */
 export class NetlinkTimeoutError extends Error {
   override readonly name = 'NetlinkTimeoutError';
@@ -58,6 +69,58 @@ export class NetlinkTimeoutError extends Error {
 export class NetlinkRepliesLostError extends Error {
   override readonly name = 'NetlinkRepliesLostError';
   readonly code = 'ENOBUFS';
+}
+
+/**
+ * A receive failed with an errno other than ENOBUFS (EBADF, ENOMEM ...): the replies
+ * of the waiting requests may be lost too.
+ */
+export class NetlinkReceiveError extends Error {
+  override readonly name = 'NetlinkReceiveError';
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A datagram was larger than the receive buffer (MSG_TRUNC): the kernel dropped its
+ * tail, so replies are lost and the outcome of pending requests is unknown. Re-dump.
+ */
+export class NetlinkTruncatedError extends Error {
+  override readonly name = 'NetlinkTruncatedError';
+  readonly code = 'EMSGSIZE';
+}
+
+/**
+ * A dump ran while its table changed (NLM_F_DUMP_INTR on a reply): it completed, but
+ * may have skipped or repeated entries. `replies` holds what it returned; retry for a
+ * consistent view (as vishvananda/netlink's ErrDumpInterrupted).
+ */
+export class NetlinkDumpInterruptedError extends Error {
+  override readonly name = 'NetlinkDumpInterruptedError';
+  readonly code = 'EINTR';
+  constructor(
+    message: string,
+    readonly replies: NetlinkMessage[],
+  ) {
+    super(message);
+  }
+}
+
+/** The native addon could not be loaded (not built, wrong Node ABI, missing file). */
+export class NetlinkAddonError extends Error {
+  override readonly name = 'NetlinkAddonError';
+  readonly code = 'ERR_NETLINK_ADDON';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cannot load the netlink addon (${path}): ${reason}`);
+  }
 }
 
 /** The socket was closed (or failed) while the request waited. */

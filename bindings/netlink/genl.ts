@@ -11,7 +11,7 @@ import {
   GENL_ID_CTRL,
 } from './constants.js';
 import type { NetlinkConnection, Request } from './connection.js';
-import { NetlinkDecodeError } from './errors.js';
+import { GenlFamilyNotFoundError, NetlinkDecodeError, NetlinkError } from './errors.js';
 import type { NetlinkMessage } from './message.js';
 import { type AttrWriter, attrPayload } from './writer.js';
 
@@ -86,17 +86,24 @@ export interface GenlFamily {
   maxAttr: number;
 }
 
-/** Looks a family up by name; ENOENT (as NetlinkError) if the kernel does not know it. */
+/** Looks a family up by name; GenlFamilyNotFoundError (a NetlinkError, ENOENT) if unknown. */
 export async function resolveFamily(conn: NetlinkConnection, name: string): Promise<GenlFamily> {
-  const replies = await conn.request(
-    genlRequest(
-      GENL_ID_CTRL,
-      CTRL_CMD_GETFAMILY,
-      1,
-      [str(CTRL_ATTR_FAMILY_NAME, name)],
-      () => `CTRL_CMD_GETFAMILY ${name}`,
-    ),
-  );
+  let replies: NetlinkMessage[];
+  try {
+    replies = await conn.request(
+      genlRequest(
+        GENL_ID_CTRL,
+        CTRL_CMD_GETFAMILY,
+        1,
+        [str(CTRL_ATTR_FAMILY_NAME, name)],
+        () => `CTRL_CMD_GETFAMILY ${name}`,
+      ),
+    );
+  } catch (e) {
+    if (e instanceof NetlinkError && e.code === 'ENOENT')
+      throw new GenlFamilyNotFoundError(name, e);
+    throw e;
+  }
   for (const m of replies) {
     if (m.type !== GENL_ID_CTRL) continue;
     const g = decodeGenl(m);

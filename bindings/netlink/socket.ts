@@ -5,12 +5,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NetlinkAddonError } from './errors.js';
 
 /** An Error from a system call, with the Linux errno (positive) and its name. */
 export interface SystemError extends Error {
   errno: number;
   code: string;
   syscall: string;
+  /** Set on a receive error for a datagram larger than the receive buffer (EMSGSIZE). */
+  truncated?: boolean;
 }
 
 export type DatagramCallback = (err: SystemError | null, data?: Buffer) => void;
@@ -20,7 +23,7 @@ interface NativeSocket {
   setsockopt(level: number, name: number, value: number): void;
   getsockopt(level: number, name: number): number;
   send(data: Buffer): number;
-  receive(timeoutMs: number): Buffer | null;
+  receive(timeoutMs: number, resume: boolean): Buffer | null;
   start(): void;
   ref(on: boolean): void;
   close(): void;
@@ -30,6 +33,14 @@ interface NativeSocket {
 interface NativeModule {
   NetlinkSocket: new (protocol: number, callback: DatagramCallback) => NativeSocket;
   RECV_BUF_SIZE: number;
+  MAX_DATAGRAMS_PER_TURN: number;
+  allocations?: () => NativeAllocations;
+}
+
+/** Native memory held by sockets: structs (freed at GC) and receive buffers (at close). */
+export interface NativeAllocations {
+  sockets: number;
+  buffers: number;
 }
 
 function packageRoot(): string {
@@ -42,15 +53,31 @@ function packageRoot(): string {
   }
 }
 
-let loaded: NativeModule | undefined;
+const loaded = new Map<string, NativeModule>();
 
-/** Loads build/Release/netlink.node once. */
-export function loadNative(): NativeModule {
-  if (!loaded) {
-    const require = createRequire(import.meta.url);
-    loaded = require(join(packageRoot(), 'build', 'Release', 'netlink.node')) as NativeModule;
+/** Where the addon is built: build/Release/netlink.node under the package root. */
+export function defaultAddonPath(): string {
+  return join(packageRoot(), 'build', 'Release', 'netlink.node');
+}
+
+/**
+ * Loads the addon once per path; `path` (default: defaultAddonPath()) is the seam
+ * tests use to make loading fail. Throws NetlinkAddonError.
+ */
+export function loadNative(path?: string): NativeModule {
+  const at = path ?? defaultAddonPath();
+  let mod = loaded.get(at);
+  if (!mod) {
+    try {
+      mod = createRequire(import.meta.url)(at) as NativeModule;
+    } catch (e) {
+      // require() appends a multi-line "Require stack": keep the first line, the cause.
+      const text = e instanceof Error ? e.message : String(e);
+      throw new NetlinkAddonError(at, text.split('\n')[0] ?? text);
+    }
+    loaded.set(at, mod);
   }
-  return loaded;
+  return mod;
 }
 
 export const SOL_SOCKET = 1;
@@ -68,9 +95,12 @@ export interface DatagramSocket {
   send(data: Buffer): void;
   /**
    * Blocking receive of one datagram, outside the event loop (sockets made without
-   * polling); null when none arrived within timeoutMs. Throws a SystemError.
+   * polling); null when none arrived within the wait. The wait is wall-clock: timeoutMs
+   * from the first time it had to wait; `resume` continues the previous call's wait
+   * (several datagrams of one exchange) instead of starting a new one. Throws a
+   * SystemError, or a RangeError for a negative timeout.
    */
-  receive?(timeoutMs: number): Buffer | null;
+  receive?(timeoutMs: number, resume?: boolean): Buffer | null;
   /** Actual buffer sizes as the kernel accounts them (already doubled by Linux). */
   sendBufferSize(): number;
   receiveBufferSize(): number;
@@ -88,9 +118,18 @@ export class NetlinkSocket implements DatagramSocket {
   private readonly native: NativeSocket;
   private closed = false;
 
-  /** `poll` false: nothing is read by the event loop; the owner calls receive(). */
-  constructor(protocol: number, onDatagram: DatagramCallback, groups = 0, poll = true) {
-    const mod = loadNative();
+  /**
+   * `poll` false: nothing is read by the event loop; the owner calls receive().
+   * `addonPath`: load the addon from there instead of build/Release (tests).
+   */
+  constructor(
+    protocol: number,
+    onDatagram: DatagramCallback,
+    groups = 0,
+    poll = true,
+    addonPath?: string,
+  ) {
+    const mod = loadNative(addonPath);
     this.native = new mod.NetlinkSocket(protocol, onDatagram);
     try {
       this.portId = this.native.bind(groups);
@@ -110,8 +149,8 @@ export class NetlinkSocket implements DatagramSocket {
     this.native.send(data);
   }
 
-  receive(timeoutMs: number): Buffer | null {
-    return this.native.receive(timeoutMs);
+  receive(timeoutMs: number, resume = false): Buffer | null {
+    return this.native.receive(timeoutMs, resume);
   }
 
   setsockopt(level: number, name: number, value: number): void {
@@ -161,4 +200,18 @@ export class NetlinkSocket implements DatagramSocket {
 /** The size of the native receive buffer: no datagram larger than this is read whole. */
 export function nativeReceiveBufferSize(): number {
   return loadNative().RECV_BUF_SIZE;
+}
+
+/**
+ * Datagrams the polling path reads per event-loop turn (MAX_DATAGRAMS_PER_TURN in
+ * native/netlink.c). openConnection refuses a maxBatchMessages above it: see
+ * DEFAULT_MAX_BATCH_MESSAGES in connection.ts.
+ */
+export function nativeDatagramsPerTurn(addonPath?: string): number {
+  return loadNative(addonPath).MAX_DATAGRAMS_PER_TURN;
+}
+
+/** What the addon holds right now, for leak tests. */
+export function nativeAllocations(): NativeAllocations {
+  return loadNative().allocations?.() ?? { sockets: 0, buffers: 0 };
 }

@@ -13,7 +13,7 @@ import type { Snapshot, SnapshotEntry } from './format/snapshot.js';
 import { sortEntries } from './format/sort.js';
 import { formatUsage } from './format/usage.js';
 import { parseArgs, type ArgResolver, type ListRequest, type ServiceKey } from './lvsadm/parse.js';
-import { kernelSource, type SnapshotSource } from './lvsadm/source.js';
+import { classifyOpenFailure, kernelSource, type SnapshotSource } from './lvsadm/source.js';
 import { systemArgResolver, systemNameResolver } from './lvsadm/system-names.js';
 
 export interface LvsadmResult {
@@ -183,16 +183,28 @@ export async function runLvsadm(
       };
     case 'list': {
       let source: SnapshotSource;
+      // ipvsadm's message only when the kernel really has no IPVS family; anything
+      // else (addon not built, no permission) is said as it is, in one line.
+      const refused = (e: unknown): LvsadmResult | undefined => {
+        const f = classifyOpenFailure(e);
+        return f.kind === 'ipvs-absent'
+          ? undefined
+          : { stdout: '', stderr: `${program}: ${f.reason}\n`, code: 2 };
+      };
       try {
         source = await deps.openSource();
-      } catch {
+      } catch (e) {
+        const other = refused(e);
+        if (other) return other;
         // ipvsadm tries "modprobe -- ip_vs" once before giving up.
         const probe = await deps.modprobe();
         const prefix = probe.stderr;
+        if (!probe.ok) return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
         try {
-          if (!probe.ok) throw new Error('modprobe failed');
           source = await deps.openSource();
-        } catch {
+        } catch (e2) {
+          const other2 = refused(e2);
+          if (other2) return { ...other2, stderr: prefix + other2.stderr };
           return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
         }
       }

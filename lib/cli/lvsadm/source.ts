@@ -2,7 +2,14 @@
 // with the project's IpvsClient; tests substitute a fixed snapshot.
 
 import { readFile } from 'node:fs/promises';
-import { IpvsClient, type DumpOptions } from '../../../bindings/ipvs/index.js';
+import { getSystemErrorMap } from 'node:util';
+import {
+  IPVS_GENL_NAME,
+  IpvsClient,
+  NetlinkError,
+  type DumpOptions,
+} from '../../../bindings/ipvs/index.js';
+import { GenlFamilyNotFoundError, NetlinkAddonError } from '../../../bindings/netlink/errors.js';
 import type {
   IpvsDaemon,
   IpvsDestination,
@@ -71,8 +78,69 @@ export function staticSource(snap: Snapshot, conn: string | null = null): Snapsh
   };
 }
 
-/** Open the kernel over generic netlink with the project's IpvsClient. */
-export async function kernelSource(): Promise<SnapshotSource> {
+export interface KernelSourceOptions {
+  /** Load the netlink addon from this file (tests make loading fail with it). */
+  addonPath?: string;
+}
+
+/**
+ * Open the kernel over generic netlink with the project's IpvsClient, and read
+ * IPVS_CMD_GET_INFO once, as ipvsadm's ipvs_init does, so that missing permission
+ * shows at open and not halfway through a listing.
+ */
+export async function kernelSource(options: KernelSourceOptions = {}): Promise<SnapshotSource> {
   // A listing is thousands of sequential dumps with nothing else to do: blocking receive.
-  return readerSource(await IpvsClient.open({ blocking: true }));
+  const client = await IpvsClient.open({ blocking: true, ...options });
+  try {
+    await client.getInfo();
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  return readerSource(client);
+}
+
+/**
+ * Why opening the kernel source failed: 'ipvs-absent' only when the kernel has no
+ * IPVS generic netlink family (ipvsadm's "Can't initialize ipvs" case, worth a
+ * modprobe), else one line naming the real reason.
+ */
+export type OpenFailure = { kind: 'ipvs-absent' } | { kind: 'other'; reason: string };
+
+const systemErrors = getSystemErrorMap();
+
+function strerror(errno: number): string {
+  const text = systemErrors.get(-errno)?.[1] ?? `error ${errno}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function errnoOf(e: unknown): { errno: number; syscall: string | undefined } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { errno, syscall } = e as { errno?: unknown; syscall?: unknown };
+  if (typeof errno !== 'number' || errno <= 0) return undefined;
+  return { errno, syscall: typeof syscall === 'string' ? syscall : undefined };
+}
+
+const EPERM = 1;
+const EACCES = 13;
+
+export function classifyOpenFailure(e: unknown): OpenFailure {
+  if (e instanceof GenlFamilyNotFoundError && e.family === IPVS_GENL_NAME) {
+    return { kind: 'ipvs-absent' };
+  }
+  if (e instanceof NetlinkAddonError) {
+    return {
+      kind: 'other',
+      reason: `cannot load the netlink addon (${e.path}): ${e.reason}; run npm run build:native`,
+    };
+  }
+  const sys = errnoOf(e);
+  if (sys) {
+    // A system call of the addon (socket, bind, setsockopt) or a kernel answer.
+    const what = e instanceof NetlinkError ? 'reading IPVS' : 'opening a netlink socket';
+    const hint = sys.errno === EPERM || sys.errno === EACCES ? ' (run as root)' : '';
+    return { kind: 'other', reason: `${what}: ${strerror(sys.errno)}${hint}` };
+  }
+  const text = e instanceof Error ? e.message : String(e);
+  return { kind: 'other', reason: `opening IPVS: ${text.split('\n')[0] ?? ''}` };
 }

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { runLvsadm, type LvsadmDeps } from '../../../lib/cli/lvsadm.js';
 import { NO_NAMES } from '../../../lib/cli/format/names.js';
 import { NO_ARG_NAMES } from '../../../lib/cli/lvsadm/parse.js';
-import { staticSource } from '../../../lib/cli/lvsadm/source.js';
+import { kernelSource, staticSource } from '../../../lib/cli/lvsadm/source.js';
+import { GenlFamilyNotFoundError, NetlinkError } from '../../../bindings/netlink/errors.js';
 import { captured } from './format/list.test.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -155,10 +156,11 @@ describe('lvsadm command line (ipvsadm 1.31 compatible)', function () {
     }
   });
 
-  it('reports a missing IPVS like ipvsadm does', async function () {
+  it('reports a missing IPVS like ipvsadm does (the host kernel has no IPVS family)', async function () {
+    // The real kernel source: on this host resolving "IPVS" answers ENOENT.
     const r = await runLvsadm('lvsadm', ['-Ln'], {
       ...deps,
-      openSource: () => Promise.reject(new Error('ENOENT')),
+      openSource: () => kernelSource(),
       modprobe: () =>
         Promise.resolve({ ok: false, stderr: 'modprobe: FATAL: Module ip_vs not found\n' }),
     });
@@ -168,6 +170,83 @@ describe('lvsadm command line (ipvsadm 1.31 compatible)', function () {
         'modprobe: FATAL: Module ip_vs not found\n' +
         "Can't initialize ipvs: Protocol not available\n" +
         'Are you sure that IP Virtual Server is built in the kernel or as module?\n',
+      code: 2,
+    });
+  });
+
+  it('an addon that does not load is named, not blamed on the kernel', async function () {
+    const missing = join(here, 'no-such-build', 'netlink.node');
+    let probed = false;
+    const r = await runLvsadm('lvsadm', ['-Ln'], {
+      ...deps,
+      openSource: () => kernelSource({ addonPath: missing }),
+      modprobe: () => {
+        probed = true;
+        return Promise.resolve({ ok: true, stderr: '' });
+      },
+    });
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.match(
+      new RegExp(
+        `^lvsadm: cannot load the netlink addon \\(${missing.replace(/[.]/g, '\\.')}\\): ` +
+          `[^\n]+; run npm run build:native\n$`,
+      ),
+    );
+    expect(r.stderr).to.not.contain("Can't initialize ipvs");
+    expect(r.stderr).to.not.match(/\n\s+at /);
+    expect(probed).to.equal(false);
+  });
+
+  for (const [code, errno] of [
+    ['EPERM', 1],
+    ['EACCES', 13],
+  ] as const) {
+    it(`${code} opening the socket says so in one line (run as root)`, async function () {
+      const err = Object.assign(new Error(`socket: denied (${code})`), {
+        errno,
+        code,
+        syscall: 'socket',
+      });
+      const r = await runLvsadm('lvsadm', ['-Ln'], {
+        ...deps,
+        openSource: () => Promise.reject(err),
+      });
+      const text = code === 'EPERM' ? 'Operation not permitted' : 'Permission denied';
+      expect(r).to.deep.equal({
+        stdout: '',
+        stderr: `lvsadm: opening a netlink socket: ${text} (run as root)\n`,
+        code: 2,
+      });
+    });
+  }
+
+  it('EPERM from the kernel on the first IPVS read is a permission error too', async function () {
+    const r = await runLvsadm('ipvsadm', ['-Ln'], {
+      ...deps,
+      openSource: () =>
+        Promise.reject(new NetlinkError(1, 7, undefined, undefined, 'IPVS_CMD_GET_INFO')),
+    });
+    expect(r).to.deep.equal({
+      stdout: '',
+      stderr: 'ipvsadm: reading IPVS: Operation not permitted (run as root)\n',
+      code: 2,
+    });
+  });
+
+  it('a failure after modprobe loaded ip_vs is reported as it is', async function () {
+    let n = 0;
+    const r = await runLvsadm('lvsadm', ['-Ln'], {
+      ...deps,
+      openSource: () =>
+        n++ === 0
+          ? Promise.reject(new GenlFamilyNotFoundError('IPVS', new NetlinkError(2, 1)))
+          : Promise.reject(Object.assign(new Error('bind'), { errno: 1, syscall: 'bind' })),
+      modprobe: () => Promise.resolve({ ok: true, stderr: '' }),
+    });
+    expect(r).to.deep.equal({
+      stdout: '',
+      stderr: 'lvsadm: opening a netlink socket: Operation not permitted (run as root)\n',
       code: 2,
     });
   });

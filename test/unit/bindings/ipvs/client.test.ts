@@ -9,9 +9,10 @@ import {
   NLMSG_DONE,
   NLM_F_ACK,
   NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
   NLM_F_MULTI,
 } from '../../../../bindings/netlink/constants.js';
-import { NetlinkError } from '../../../../bindings/netlink/errors.js';
+import { NetlinkDumpInterruptedError, NetlinkError } from '../../../../bindings/netlink/errors.js';
 import { decodeGenl, genlPayload } from '../../../../bindings/netlink/genl.js';
 import { decodeMessages, encodeMessages } from '../../../../bindings/netlink/message.js';
 import { encodeWith } from '../../../../bindings/netlink/writer.js';
@@ -34,21 +35,34 @@ const svc = (address: string, port = 80): IpvsService => ({
   peName: '',
 });
 
-/** Refuses NEW_SERVICE for port 81 with EEXIST; dumps return `table`. */
-function kernel(table: IpvsService[]): FakeKernel {
+/**
+ * Refuses NEW_SERVICE for port 81 with EEXIST; dumps return `table`. The first
+ * `interrupted` dumps repeat the first entry and flag NLM_F_DUMP_INTR, as a dump
+ * resumed by position does when the table changed under it.
+ */
+function kernel(table: IpvsService[], interrupted = 0): FakeKernel {
+  let dumps = 0;
   return (d, sock) => {
     const out: Buffer[] = [];
     for (const m of decodeMessages(d)) {
       const g = decodeGenl(m);
       if (m.flags & NLM_F_DUMP) {
-        for (const s of table) {
+        const intr = dumps++ < interrupted;
+        const rows = intr && table[0] ? [table[0], ...table] : table;
+        for (const s of rows) {
           const payload = Buffer.concat([
             genlPayload(C.IPVS_CMD_NEW_SERVICE, 1, []),
             encodeWith((w) => writeServiceNest(w, s, true)),
           ]);
           out.push(
             encodeMessages([
-              { type: FAMILY, flags: NLM_F_MULTI, seq: m.seq, pid: sock.portId, payload },
+              {
+                type: FAMILY,
+                flags: NLM_F_MULTI | (intr ? NLM_F_DUMP_INTR : 0),
+                seq: m.seq,
+                pid: sock.portId,
+                payload,
+              },
             ]),
           );
         }
@@ -74,10 +88,15 @@ function kernel(table: IpvsService[]): FakeKernel {
   };
 }
 
-function client(table: IpvsService[] = []): { c: IpvsClient; sock: () => FakeSocket } {
+function client(
+  table: IpvsService[] = [],
+  interrupted = 0,
+  dumpRetries?: number,
+): { c: IpvsClient; sock: () => FakeSocket } {
   let s: FakeSocket | undefined;
-  const conn = new NetlinkConnection((cb) => (s = new FakeSocket(cb, kernel(table))));
-  return { c: IpvsClient.fromConnection(conn, FAMILY), sock: () => must(s) };
+  const conn = new NetlinkConnection((cb) => (s = new FakeSocket(cb, kernel(table, interrupted))));
+  const opts = dumpRetries === undefined ? {} : { dumpRetries };
+  return { c: IpvsClient.fromConnection(conn, FAMILY, opts), sock: () => must(s) };
 }
 
 describe('IpvsClient (fake socket)', () => {
@@ -122,6 +141,28 @@ describe('IpvsClient (fake socket)', () => {
     const [m] = decodeMessages(must(sock().sent[0]));
     expect(must(m).flags & NLM_F_DUMP).to.equal(NLM_F_DUMP);
     expect(decodeGenl(must(m)).cmd).to.equal(C.IPVS_CMD_GET_SERVICE);
+  });
+
+  it('re-reads a dump flagged NLM_F_DUMP_INTR and returns the consistent one', async () => {
+    const table = [svc('10.0.0.1'), svc('10.0.0.2', 443)];
+    const { c, sock } = client(table, 2);
+    expect(await c.getServices()).to.deep.equal(table);
+    expect(sock().sent).to.have.length(3);
+  });
+
+  it('gives up after dumpRetries with NetlinkDumpInterruptedError carrying the replies', async () => {
+    const table = [svc('10.0.0.1')];
+    const { c, sock } = client(table, 10, 2);
+    const err = await c.getServices().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NetlinkDumpInterruptedError);
+    expect((err as NetlinkDumpInterruptedError).replies).to.have.length(2);
+    expect(sock().sent).to.have.length(3);
+  });
+
+  it('drops a repeated service even when the kernel does not flag the dump', async () => {
+    const a = svc('10.0.0.1');
+    const { c } = client([a, svc('10.0.0.2'), { ...a }]);
+    expect((await c.getServices()).map((s) => s.address)).to.deep.equal(['10.0.0.1', '10.0.0.2']);
   });
 
   it('sends the service identity for a destination dump', async () => {

@@ -1,18 +1,26 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { NetlinkConnection, type Request } from '../../../../bindings/netlink/connection.js';
+import {
+  DEFAULT_MAX_BATCH_MESSAGES,
+  NetlinkConnection,
+  type Request,
+} from '../../../../bindings/netlink/connection.js';
 import {
   NLMSG_DONE,
   NLM_F_ACK,
   NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
   NLM_F_MULTI,
 } from '../../../../bindings/netlink/constants.js';
 import {
   NetlinkDecodeError,
+  NetlinkDumpInterruptedError,
   NetlinkError,
+  NetlinkReceiveError,
   NetlinkRepliesLostError,
   NetlinkSendError,
   NetlinkTimeoutError,
+  NetlinkTruncatedError,
 } from '../../../../bindings/netlink/errors.js';
 import {
   type NetlinkMessage,
@@ -30,9 +38,17 @@ import { must } from '../must.js';
 
 const TYPE = 30;
 
-/** payload[0]: 0 = succeed, else the errno to fail with; payload[1]: reply messages to send. */
-function req(errno = 0, replies = 0): Request {
-  return { type: TYPE, payload: Buffer.from([errno, replies, 0, 0]), describe: () => `op${errno}` };
+/**
+ * payload[0]: 0 = succeed, else the errno to fail with; payload[1]: reply messages to
+ * send; payload[2] (dumps): 1 = NLM_F_DUMP_INTR from the second datagram on, 2 = only
+ * on NLMSG_DONE.
+ */
+function req(errno = 0, replies = 0, intr = 0): Request {
+  return {
+    type: TYPE,
+    payload: Buffer.from([errno, replies, intr, 0]),
+    describe: () => `op${errno}`,
+  };
 }
 
 /** Behaves like af_netlink: in order, an error reply per failing message, ACK where asked. */
@@ -41,21 +57,23 @@ const kernel: FakeKernel = (d, sock) => {
   for (const m of decodeMessages(d)) {
     const errno = must(m.payload[0]);
     const nReplies = must(m.payload[1]);
+    const intr = must(m.payload[2]);
     if (m.flags & NLM_F_DUMP) {
       // a dump spread across three datagrams, then DONE
       for (let i = 0; i < 3; i++) {
+        const flags = NLM_F_MULTI | (intr === 1 && i > 0 ? NLM_F_DUMP_INTR : 0);
         out.push(
           encodeMessages([
             {
               type: TYPE,
-              flags: NLM_F_MULTI,
+              flags,
               seq: m.seq,
               pid: sock.portId,
               payload: Buffer.from([i, 0, 0, 0]),
             },
             {
               type: TYPE,
-              flags: NLM_F_MULTI,
+              flags,
               seq: m.seq,
               pid: sock.portId,
               payload: Buffer.from([i, 1, 0, 0]),
@@ -67,7 +85,7 @@ const kernel: FakeKernel = (d, sock) => {
         encodeMessages([
           {
             type: NLMSG_DONE,
-            flags: NLM_F_MULTI,
+            flags: NLM_F_MULTI | (intr ? NLM_F_DUMP_INTR : 0),
             seq: m.seq,
             pid: sock.portId,
             payload: Buffer.alloc(4),
@@ -225,6 +243,63 @@ describe('netlink connection (fake socket)', () => {
     expect(await conn.request(req(0, 1))).to.have.length(1);
   });
 
+  it('gives each receive failure its own error: truncated datagram, other errno', async () => {
+    let n = 0;
+    const failing: FakeKernel = (d, s) => {
+      n++;
+      if (n === 1) return [sysError('EMSGSIZE', 90, true)];
+      if (n === 2) return [sysError('EBADF', 9)];
+      return kernel(d, s);
+    };
+    const { conn } = connect(failing);
+    const t = await conn.request(req()).catch((e: unknown) => e);
+    expect(t).to.be.instanceOf(NetlinkTruncatedError);
+    expect((t as NetlinkTruncatedError).code).to.equal('EMSGSIZE');
+    expect(t).to.not.be.instanceOf(NetlinkRepliesLostError);
+    const b = await conn.request(req()).catch((e: unknown) => e);
+    expect(b).to.be.instanceOf(NetlinkReceiveError);
+    expect((b as NetlinkReceiveError).code).to.equal('EBADF');
+    expect((b as NetlinkReceiveError).errno).to.equal(9);
+    expect(conn.overruns).to.equal(0);
+    expect(await conn.request(req(0, 1))).to.have.length(1);
+  });
+
+  it('a truncated datagram in a split batch stops the later datagrams too', async () => {
+    let n = 0;
+    const trunc: FakeKernel = (d, s) =>
+      n++ === 0 ? [sysError('EMSGSIZE', 90, true)] : kernel(d, s);
+    const { conn, sock } = connect(trunc);
+    sock().sndbuf = 32 + 40;
+    const rs = await conn.batch([req(), req(), req(), req()]);
+    expect(sock().sent).to.have.length(1);
+    expect(rs.every((r) => !r.ok)).to.equal(true);
+    expect((rs[0] as { error: Error }).error).to.be.instanceOf(NetlinkTruncatedError);
+    expect((rs[3] as { error: Error }).error.message).to.contain('not sent');
+  });
+
+  it('a dump flagged NLM_F_DUMP_INTR completes, then throws NetlinkDumpInterruptedError with its replies', async () => {
+    for (const intr of [1, 2]) {
+      const { conn } = connect();
+      const err = await conn.dump(req(0, 0, intr)).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(NetlinkDumpInterruptedError);
+      const di = err as NetlinkDumpInterruptedError;
+      expect(di.replies.map((m) => m.payload[0])).to.deep.equal([0, 0, 1, 1, 2, 2]);
+      expect(di.message).to.contain('op0').and.contain('NLM_F_DUMP_INTR');
+      // The exchange ended at NLMSG_DONE: the socket goes on with the next request.
+      expect(await conn.dump(req())).to.have.length(6);
+    }
+  });
+
+  it('refuses a negative or non-finite timeout', () => {
+    for (const timeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => connect(kernel, { timeoutMs })).to.throw(RangeError, /timeoutMs/);
+    }
+  });
+
+  it('defaults maxBatchMessages to DEFAULT_MAX_BATCH_MESSAGES', () => {
+    expect(connect().conn.options.maxBatchMessages).to.equal(DEFAULT_MAX_BATCH_MESSAGES);
+  });
+
   it('after an overrun in a split batch, later datagrams are not sent and say so', async () => {
     let n = 0;
     const overrun: FakeKernel = (d, s) => (n++ === 0 ? [sysError('ENOBUFS', 105)] : kernel(d, s));
@@ -314,6 +389,34 @@ describe('netlink connection (fake socket)', () => {
       const rs = await conn.batch([req(), req()]);
       expect(rs.every((r) => !r.ok && r.error instanceof NetlinkRepliesLostError)).to.equal(true);
       expect(conn.overruns).to.equal(1);
+      expect(await conn.request(req(0, 1))).to.have.length(1);
+    });
+
+    it('one wall-clock wait per exchange: receives after the first resume it', async () => {
+      const { conn, sock } = blocking(kernel, { timeoutMs: 700 });
+      await conn.dump(req());
+      // Three data datagrams and NLMSG_DONE: one new wait, then three resumed.
+      expect(sock().waits).to.deep.equal([
+        { timeoutMs: 700, resume: false },
+        { timeoutMs: 700, resume: true },
+        { timeoutMs: 700, resume: true },
+        { timeoutMs: 700, resume: true },
+      ]);
+      await conn.request(req());
+      expect(must(sock().waits[4]).resume).to.equal(false);
+    });
+
+    it('gives a truncated datagram its own error', async () => {
+      let first = true;
+      const trunc: FakeKernel = (d, s) => {
+        if (!first) return kernel(d, s);
+        first = false;
+        return [sysError('EMSGSIZE', 90, true)];
+      };
+      const { conn } = blocking(trunc);
+      const err = await conn.request(req()).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(NetlinkTruncatedError);
+      expect(conn.overruns).to.equal(0);
       expect(await conn.request(req(0, 1))).to.have.length(1);
     });
   });

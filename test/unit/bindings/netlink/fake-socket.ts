@@ -60,11 +60,12 @@ export class FakeSocket implements DatagramSocket {
   }
 }
 
-export function sysError(code: string, errno: number): SystemError {
+export function sysError(code: string, errno: number, truncated?: boolean): SystemError {
   const e = new Error(`recvmsg: ${code}`) as SystemError;
   e.code = code;
   e.errno = errno;
   e.syscall = 'recvmsg';
+  if (truncated) e.truncated = true;
   return e;
 }
 
@@ -108,8 +109,12 @@ export class FakeBlockingSocket extends FakeSocket {
     this.queue.push(...this.kernel(data, this));
   }
 
-  receive(): Buffer | null {
+  /** Each receive() call's arguments, to check how the wait was continued. */
+  readonly waits: Array<{ timeoutMs: number; resume: boolean }> = [];
+
+  receive(timeoutMs: number, resume = false): Buffer | null {
     this.receives++;
+    this.waits.push({ timeoutMs, resume });
     const r = this.queue.shift();
     if (r === undefined) return null;
     if (Buffer.isBuffer(r)) return r;

@@ -1,5 +1,6 @@
 // The native socket against the host kernel's generic netlink controller (no root
-// needed): ENOBUFS survival and a throwing callback.
+// needed): ENOBUFS survival, a throwing callback, no leaks, the blocking receive's
+// wall-clock timeout.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -12,15 +13,24 @@ import {
   GENL_ID_CTRL,
   NETLINK_GENERIC,
 } from '../../../../bindings/netlink/constants.js';
-import { NetlinkError, NetlinkRepliesLostError } from '../../../../bindings/netlink/errors.js';
+import { DEFAULT_MAX_BATCH_MESSAGES } from '../../../../bindings/netlink/connection.js';
+import {
+  NetlinkAddonError,
+  NetlinkError,
+  NetlinkRepliesLostError,
+} from '../../../../bindings/netlink/errors.js';
 import { genlRequest, resolveFamily } from '../../../../bindings/netlink/genl.js';
 import { openConnection } from '../../../../bindings/netlink/open.js';
 import {
   NetlinkSocket,
   SOL_SOCKET,
   SO_RCVBUF,
+  nativeDatagramsPerTurn,
   type SystemError,
 } from '../../../../bindings/netlink/socket.js';
+import { encodeMessages } from '../../../../bindings/netlink/message.js';
+import { NLM_F_REQUEST } from '../../../../bindings/netlink/constants.js';
+import { genlPayload } from '../../../../bindings/netlink/genl.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -42,12 +52,14 @@ describe('native netlink socket (host generic netlink)', () => {
     try {
       let err: SystemError | undefined;
       try {
+        // netlink_setsockopt answers any level but SOL_NETLINK with -ENOPROTOOPT.
         s.setsockopt(999, 1, 1);
       } catch (e) {
         err = e as SystemError;
       }
-      expect(err?.code).to.be.a('string').and.match(/^E/);
-      expect(err?.errno).to.be.a('number').and.greaterThan(0);
+      expect(err?.code).to.equal('ENOPROTOOPT');
+      expect(err?.errno).to.equal(92);
+      expect(err?.syscall).to.equal('setsockopt');
     } finally {
       s.close();
     }
@@ -103,6 +115,82 @@ describe('native netlink socket (host generic netlink)', () => {
     } finally {
       s.close();
     }
+  });
+
+  it('blocking receive: a wall-clock wait that resume continues; a negative timeout is a RangeError', () => {
+    const s = new NetlinkSocket(NETLINK_GENERIC, () => undefined, 0, false);
+    try {
+      expect(() => s.receive(-1)).to.throw(RangeError, /timeoutMs/);
+      let t0 = Date.now();
+      expect(s.receive(0)).to.equal(null);
+      expect(Date.now() - t0).to.be.below(40);
+      // A reply queued after the wait began ends it early; the resumed wait gets only
+      // what is left of the same 300 ms, not a fresh 300 ms per datagram.
+      const ask = (): void =>
+        s.send(
+          encodeMessages([
+            {
+              type: GENL_ID_CTRL,
+              flags: NLM_F_REQUEST,
+              seq: 1,
+              pid: s.portId,
+              payload: genlPayload(CTRL_CMD_GETFAMILY, 1, [str(CTRL_ATTR_FAMILY_NAME, 'nlctrl')]),
+            },
+          ]),
+        );
+      t0 = Date.now();
+      expect(s.receive(300)).to.equal(null); // the wait starts and runs out
+      expect(Date.now() - t0).to.be.at.least(290);
+      ask();
+      expect(s.receive(300, true)).to.be.instanceOf(Buffer); // queued: no wait needed
+      t0 = Date.now();
+      expect(s.receive(300, true)).to.equal(null); // the same wait is already over
+      expect(Date.now() - t0).to.be.below(100);
+      t0 = Date.now();
+      expect(s.receive(150)).to.equal(null); // a new wait
+      expect(Date.now() - t0).to.be.at.least(140);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("maxBatchMessages is tied to the addon's datagrams per turn", () => {
+    expect(nativeDatagramsPerTurn()).to.equal(DEFAULT_MAX_BATCH_MESSAGES);
+    expect(() =>
+      openConnection(NETLINK_GENERIC, { maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES + 1 }),
+    ).to.throw(RangeError, /MAX_DATAGRAMS_PER_TURN/);
+  });
+
+  it('a missing addon file is a NetlinkAddonError naming the path', () => {
+    const missing = join(here, 'no-such-dir', 'netlink.node');
+    const err = (() => {
+      try {
+        return openConnection(NETLINK_GENERIC, { addonPath: missing });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).to.be.instanceOf(NetlinkAddonError);
+    expect((err as NetlinkAddonError).path).to.equal(missing);
+    expect((err as NetlinkAddonError).message).to.contain(missing);
+  });
+
+  it('closed and dropped sockets give back fds, buffers and wrappers (--expose-gc child)', async function () {
+    this.timeout(60_000);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', join(here, 'leak-child.js'), '200'],
+      { timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout.trim())).to.deep.equal({
+      opened: 400,
+      collected: 400,
+      extraFdsAtPeak: 200,
+      extraFdsAfterGc: 0,
+      buffersAfterClose: 0,
+      socketsAfterGc: 0,
+      buffersAfterGc: 0,
+    });
   });
 
   it('blocking mode survives a receive overrun too', async () => {

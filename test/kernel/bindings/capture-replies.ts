@@ -1,0 +1,230 @@
+// `node dist/test/kernel/bindings/capture-replies.js [--host] [OUT_DIR]`: records real
+// kernel replies for the unit tests (test/fixtures/kernel-replies/). By default it boots
+// UML once (test/harness/uml.ts) and runs itself inside, where it programs a small IPVS
+// table with ipvsadm; `--host` records only the generic-netlink controller replies,
+// which the host kernel gives without IPVS. Each request goes out on a raw netlink
+// socket (extended and capped ACKs on, as openConnection sets them) and every reply
+// datagram is written as one hex line. Not a test: run it by hand to renew fixtures.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as C from '../../../bindings/ipvs/constants.js';
+import { writeServiceNest } from '../../../bindings/ipvs/codec.js';
+import { AF_INET } from '../../../bindings/ipvs/types.js';
+import { str } from '../../../bindings/netlink/attributes.js';
+import {
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_CMD_GETFAMILY,
+  GENL_ID_CTRL,
+  NETLINK_GENERIC,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+} from '../../../bindings/netlink/constants.js';
+import { genlPayload, resolveFamily } from '../../../bindings/netlink/genl.js';
+import { decodeMessages, encodeMessages } from '../../../bindings/netlink/message.js';
+import { openConnection } from '../../../bindings/netlink/open.js';
+import {
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NetlinkSocket,
+  SOL_NETLINK,
+} from '../../../bindings/netlink/socket.js';
+import { encodeWith } from '../../../bindings/netlink/writer.js';
+import { run } from '../../harness/exec.js';
+import { inUml } from '../../harness/in-uml.js';
+import { runInUml } from '../../harness/uml.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../../..');
+
+/** The table the fixtures describe (test/fixtures/kernel-replies/README.md repeats it). */
+const SETUP: string[][] = [
+  ['ip', 'link', 'set', 'lo', 'up'],
+  ['ip', 'link', 'add', 'd0', 'type', 'dummy'],
+  ['ip', 'link', 'set', 'd0', 'up'],
+  ['ip', 'addr', 'add', '10.1.0.1/16', 'dev', 'd0'],
+  ['ip', 'addr', 'add', 'fd00:1::1/64', 'dev', 'd0'],
+  ['ipvsadm', '-A', '-t', '10.96.0.1:443', '-s', 'rr', '-p', '10800', '-M', '255.255.255.0'],
+  ['ipvsadm', '-a', '-t', '10.96.0.1:443', '-r', '10.1.0.5:6443', '-m', '-w', '3'],
+  [
+    'ipvsadm',
+    '-a',
+    '-t',
+    '10.96.0.1:443',
+    '-r',
+    '10.1.0.6:6443',
+    '-m',
+    '-w',
+    '0',
+    '-x',
+    '100',
+    '-y',
+    '10',
+  ],
+  ['ipvsadm', '-A', '-u', '[fd00::1]:53', '-s', 'sh', '-b', 'sh-port'],
+  ['ipvsadm', '-a', '-u', '[fd00::1]:53', '-r', '[fd00:1::5]:5353', '-m', '-w', '1'],
+];
+
+function hex(datagrams: Buffer[], note: string): string {
+  return `# ${note}\n${datagrams.map((d) => d.toString('hex')).join('\n')}\n`;
+}
+
+/** Sends one message and reads datagrams until NLMSG_DONE or an NLMSG_ERROR. */
+function exchange(sock: NetlinkSocket, type: number, flags: number, payload: Buffer): Buffer[] {
+  const seq = 1000 + Math.floor(Math.random() * 1000);
+  sock.send(
+    encodeMessages([{ type, flags: flags | NLM_F_REQUEST, seq, pid: sock.portId, payload }]),
+  );
+  const out: Buffer[] = [];
+  for (;;) {
+    const d = sock.receive(5000, out.length > 0);
+    if (!d) throw new Error(`no reply to type ${type} within 5 s`);
+    out.push(d);
+    if (decodeMessages(d).some((m) => m.type === NLMSG_DONE || m.type === NLMSG_ERROR)) return out;
+  }
+}
+
+function rawSocket(): NetlinkSocket {
+  const sock = new NetlinkSocket(NETLINK_GENERIC, () => undefined, 0, false);
+  sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+  sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+  return sock;
+}
+
+const getFamily = (name: string): Buffer =>
+  genlPayload(CTRL_CMD_GETFAMILY, 1, [str(CTRL_ATTR_FAMILY_NAME, name)]);
+
+/** The controller's replies that need no IPVS: any kernel gives them. */
+function genlFiles(sock: NetlinkSocket, kernel: string): Record<string, string> {
+  return {
+    'ctrl-getfamily-nlctrl.hex': hex(
+      exchange(sock, GENL_ID_CTRL, NLM_F_ACK, getFamily('nlctrl')),
+      `CTRL_CMD_GETFAMILY "nlctrl" with NLM_F_ACK (${kernel}): the family, then the ACK`,
+    ),
+    'ctrl-error-extack.hex': hex(
+      exchange(sock, GENL_ID_CTRL, NLM_F_ACK, getFamily('a-name-too-long-x')),
+      `CTRL_CMD_GETFAMILY with a 17-byte name (${kernel}): EINVAL, capped, extended-ack TLVs`,
+    ),
+  };
+}
+
+async function onHost(outDir: string): Promise<void> {
+  const sock = rawSocket();
+  const files = genlFiles(sock, `host kernel ${release()}`);
+  files['ctrl-getfamily-ipvs-absent.hex'] = hex(
+    exchange(sock, GENL_ID_CTRL, NLM_F_ACK, getFamily(C.IPVS_GENL_NAME)),
+    `CTRL_CMD_GETFAMILY "IPVS" (host kernel ${release()}, no IPVS): ENOENT`,
+  );
+  sock.close();
+  write(outDir, files);
+}
+
+function release(): string {
+  return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+}
+
+function write(outDir: string, files: Record<string, string>): void {
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(outDir, name), text);
+}
+
+async function inside(outDir: string): Promise<void> {
+  await run('modprobe', ['-a', 'ipv6', 'ip_vs', 'ip_vs_rr', 'ip_vs_sh']);
+  for (const argv of SETUP) await run(argv[0] ?? '', argv.slice(1));
+  const conn = openConnection(NETLINK_GENERIC, { blocking: true });
+  const family = (await resolveFamily(conn, C.IPVS_GENL_NAME)).id;
+  conn.close();
+
+  const sock = rawSocket();
+  const ipvs = (cmd: number, attrs: Buffer = Buffer.alloc(0)): Buffer =>
+    Buffer.concat([genlPayload(cmd, C.IPVS_GENL_VERSION, []), attrs]);
+  const svc443 = encodeWith((w) =>
+    writeServiceNest(
+      w,
+      { family: AF_INET, protocol: C.IPPROTO_TCP, address: '10.96.0.1', port: 443, fwmark: 0 },
+      false,
+    ),
+  );
+  const files: Record<string, string> = {
+    ...genlFiles(sock, `UML ${release()}`),
+    'ctrl-getfamily-ipvs.hex': hex(
+      exchange(sock, GENL_ID_CTRL, NLM_F_ACK, getFamily(C.IPVS_GENL_NAME)),
+      `CTRL_CMD_GETFAMILY "IPVS" with NLM_F_ACK: the family, then the ACK (IPVS family id ${family})`,
+    ),
+    'ipvs-service-dump.hex': hex(
+      exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_SERVICE)),
+      'IPVS_CMD_GET_SERVICE dump: two services, then NLMSG_DONE',
+    ),
+    'ipvs-dest-dump.hex': hex(
+      exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_DEST, svc443)),
+      'IPVS_CMD_GET_DEST dump of TCP 10.96.0.1:443: two destinations, then NLMSG_DONE',
+    ),
+    'ipvs-get-info.hex': hex(
+      exchange(sock, family, NLM_F_ACK, ipvs(C.IPVS_CMD_GET_INFO)),
+      'IPVS_CMD_GET_INFO with NLM_F_ACK: the info, then the ACK',
+    ),
+    'ipvs-error-exists.hex': hex(
+      exchange(
+        sock,
+        family,
+        NLM_F_ACK,
+        ipvs(
+          C.IPVS_CMD_NEW_SERVICE,
+          encodeWith((w) =>
+            writeServiceNest(
+              w,
+              {
+                family: AF_INET,
+                protocol: C.IPPROTO_TCP,
+                address: '10.96.0.1',
+                port: 443,
+                fwmark: 0,
+                scheduler: 'rr',
+                flags: 0,
+                timeout: 0,
+                netmask: 0xffffffff,
+                peName: '',
+              },
+              true,
+            ),
+          ),
+        ),
+      ),
+      'IPVS_CMD_NEW_SERVICE for an existing service: EEXIST, capped',
+    ),
+  };
+  sock.close();
+  write(outDir, files);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const host = args[0] === '--host';
+  const outDir = resolve(
+    (host ? args[1] : args[0]) ?? join(repoRoot, 'test/fixtures/kernel-replies'),
+  );
+  if (host) {
+    await onHost(outDir);
+    return;
+  }
+  if (inUml()) {
+    await inside(outDir);
+    return;
+  }
+  const r = await runInUml({
+    command: process.execPath,
+    args: [fileURLToPath(import.meta.url), outDir],
+    cwd: repoRoot,
+    timeoutMs: 120_000,
+    onOutput: (t) => process.stdout.write(t),
+  });
+  process.stdout.write(`captured into ${outDir} (${(r.durationMs / 1000).toFixed(1)} s in UML)\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`capture-replies: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
