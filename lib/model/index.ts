@@ -15,28 +15,3 @@ export {
   type SchedulerChoice,
   type SchedulerConfig,
 } from './scheduler.js';
-export {
-  SCHEDULERS,
-  SCHEDULER_FLAG_NAMES,
-  canonicalFlags,
-  displayFlags,
-  flagProblem,
-  isSchedulerFlagName,
-  isSchedulerName,
-  schedulerFlagBits,
-  type SchedulerFlag,
-  type SchedulerFlagName,
-  type SchedulerName,
-} from './ipvs-schedulers.js';
-export {
-  parseIp,
-  parseCidr,
-  cidrContains,
-  classifyIp,
-  compareIps,
-  formatIpBytes,
-  hostPort,
-  type Ip,
-  type Cidr,
-  type AddressClass,
-} from './ip.js';

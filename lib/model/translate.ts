@@ -13,7 +13,7 @@ import {
   type Cidr,
   type Ip,
   type IpFamily,
-} from './ip.js';
+} from '../net/ip.js';
 import { resolveScheduler, type SchedulerChoice } from './scheduler.js';
 import {
   virtualServerKey,

@@ -1,10 +1,10 @@
 // The desired IPVS state for one Service, as translate produces it and reconcile consumes it.
 import type { V1Node } from '@kubernetes/client-node';
-import type { IpFamily } from './ip.js';
-import type { SchedulerFlag, SchedulerName } from './ipvs-schedulers.js';
-import { hostPort } from './ip.js';
+import type { IpFamily } from '../net/ip.js';
+import type { SchedulerFlag, SchedulerName } from '../ipvs/schedulers.js';
+import { hostPort } from '../net/ip.js';
 
-export type { IpFamily } from './ip.js';
+export type { IpFamily } from '../net/ip.js';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 /** Which Service entry point a virtual server implements. */
 export type EntryKind = 'ClusterIP' | 'NodePort' | 'ExternalIP' | 'LoadBalancer';

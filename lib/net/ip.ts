@@ -1,11 +1,17 @@
-// Pure IP and CIDR handling. Addresses are canonicalised (RFC 5952 for IPv6) so that the
-// same address written two ways ("FD00:0::1", "fd00::1") yields one virtual server key.
+// Pure IP and CIDR handling for config and model. Text goes through the project's one
+// codec (bindings/inet, glibc inet_pton/inet_ntop), so the same address written two ways
+// ("FD00:0::1", "fd00::1") yields one virtual server key, and that key's text is the one a
+// kernel dump gives back. This folder sits below both config and model: neither imports the
+// other for addresses.
+import { formatInet, parseInet } from '../../bindings/inet/index.js';
+
+export { hostPort } from '../../bindings/inet/index.js';
 export type IpFamily = 'IPv4' | 'IPv6';
 
 export interface Ip {
   readonly family: IpFamily;
   readonly bytes: Uint8Array;
-  /** Canonical text: dotted quad, or RFC 5952 lower-case compressed IPv6. */
+  /** Canonical text: what glibc inet_ntop prints (dotted quad; RFC 5952 IPv6, see bindings/inet). */
   readonly text: string;
 }
 
@@ -18,97 +24,12 @@ export interface Cidr {
   readonly text: string;
 }
 
-function parseIpv4(s: string): Uint8Array | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    // Leading zeros are refused, as Go's net.ParseIP does since 1.17: "010" is ambiguous.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
-function parseIpv6(s: string): Uint8Array | undefined {
-  if (s.includes('%')) return undefined; // zoned addresses cannot be virtual or real servers
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const items = part.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as string;
-      if (i === items.length - 1 && item.includes('.')) {
-        const v4 = parseIpv4(item);
-        if (!v4) return undefined;
-        out.push(((v4[0] as number) << 8) | (v4[1] as number));
-        out.push(((v4[2] as number) << 8) | (v4[3] as number));
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(item)) return undefined;
-      out.push(parseInt(item, 16));
-    }
-    return out;
-  };
-  const head = groups(halves[0] as string);
-  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
-  if (!head || !tail) return undefined;
-  let all: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return undefined;
-    all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return undefined;
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  return out;
-}
-
-export function formatIpBytes(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2)
-    groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
-  // RFC 5952: compress the longest run (length >= 2) of zero groups, the first on a tie.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
+/** An address from its text (inet_pton syntax of either family), or undefined. */
 export function parseIp(s: unknown): Ip | undefined {
   if (typeof s !== 'string' || s.length === 0 || s.length > 64) return undefined;
-  const v4 = parseIpv4(s);
-  if (v4) return { family: 'IPv4', bytes: v4, text: formatIpBytes(v4) };
-  if (!s.includes(':')) return undefined;
-  const v6 = parseIpv6(s);
-  if (v6) return { family: 'IPv6', bytes: v6, text: formatIpBytes(v6) };
-  return undefined;
+  const bytes = parseInet(s);
+  if (!bytes) return undefined;
+  return { family: bytes.length === 4 ? 'IPv4' : 'IPv6', bytes, text: formatInet(bytes) };
 }
 
 export function parseCidr(s: unknown): Cidr | undefined {
@@ -122,7 +43,7 @@ export function parseCidr(s: unknown): Cidr | undefined {
   const bits = ip.bytes.length * 8;
   if (prefix > bits) return undefined;
   const bytes = maskBytes(ip.bytes, prefix);
-  return { family: ip.family, bytes, prefix, text: `${formatIpBytes(bytes)}/${prefix}` };
+  return { family: ip.family, bytes, prefix, text: `${formatInet(bytes)}/${prefix}` };
 }
 
 function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
@@ -167,12 +88,20 @@ const SPECIAL: readonly [string, Exclude<AddressClass, 'unicast'>][] = [
 ];
 const SPECIAL_CIDRS = SPECIAL.map(([c, k]) => [parseCidr(c) as Cidr, k] as const);
 
+/** "a loopback address", "an IPv4-mapped address": the class in a sentence, article and all. */
+export function describeClass(kind: Exclude<AddressClass, 'unicast'>): string {
+  const words: Record<Exclude<AddressClass, 'unicast'>, string> = {
+    unspecified: 'an unspecified',
+    loopback: 'a loopback',
+    'link-local': 'a link-local',
+    multicast: 'a multicast',
+    broadcast: 'a broadcast',
+    'ipv4-mapped': 'an IPv4-mapped',
+  };
+  return `${words[kind]} address`;
+}
+
 export function classifyIp(ip: Ip): AddressClass {
   for (const [cidr, kind] of SPECIAL_CIDRS) if (cidrContains(cidr, ip)) return kind;
   return 'unicast';
-}
-
-/** "10.0.0.1:80" or "[fd00::1]:80", as ipvsadm prints them. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -4,7 +4,7 @@
 // of just those services. Per event the work is O(that service); only a change of the node
 // or of the config marks every service.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { parseIp } from '../model/ip.js';
+import { parseIp } from '../net/ip.js';
 import { SERVICE_NAME_LABEL, serviceKey, type ObjectSink } from './sink.js';
 
 export interface TranslateOutput<VS, SK> {

@@ -6,7 +6,7 @@ import { formatSave } from '../format/save.js';
 import { defaultConfig } from '../../config/schema.js';
 import { loadConfig } from '../../config/load.js';
 import type { KubeIpvsConfig } from '../../config/schema.js';
-import { parseIp } from '../../model/ip.js';
+import { parseIp } from '../../net/ip.js';
 import type { NodeContext, Skipped, VirtualServer } from '../../model/types.js';
 import { sortIpvsEntries, toIpvsEntry } from '../../backends/ipvs/convert.js';
 import { ManifestSource } from '../../sources/manifests.js';

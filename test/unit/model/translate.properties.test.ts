@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { classifyIp, parseIp, translate, type TranslateResult } from '../../../lib/model/index.js';
+import { translate, type TranslateResult } from '../../../lib/model/index.js';
+import { classifyIp, parseIp } from '../../../lib/net/ip.js';
 import { config } from './fixtures.js';
 
 // Weighted towards valid values, so that most runs produce virtual servers and real
