@@ -111,8 +111,14 @@ export interface HealthCheck {
 export interface TranslateResult {
   /** Sorted: IPv4 first, then address, protocol, port. Keys are unique. */
   readonly virtualServers: readonly VirtualServer[];
-  /** Sorted by object, field, reason; no duplicates. */
+  /** Input left out, and why. Sorted by object, field, reason; no duplicates. */
   readonly skipped: readonly Skipped[];
+  /**
+   * Fallbacks and assumptions that left no input out (a bad annotation replaced by the
+   * config's scheduler, a Local policy with no endpoint here so traffic is dropped, a slice
+   * port no Service port uses, NodePorts with no node address). Same order, no duplicates.
+   */
+  readonly warnings: readonly Skipped[];
   /** Present for externalTrafficPolicy Local Services with a healthCheckNodePort. */
   readonly healthCheck?: HealthCheck;
 }
