@@ -2,10 +2,12 @@ export * from './types.js';
 export {
   translate,
   usableEndpoints,
+  serviceVirtualIPs,
   DEFAULT_AFFINITY_TIMEOUT,
   SERVICE_NAME_LABEL,
   type TranslateConfig,
 } from './translate.js';
+export { collectDesired, type Desired, type ServiceResult } from './desired.js';
 export {
   resolveScheduler,
   configScheduler,
