@@ -279,6 +279,9 @@ describe('sources/store', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
         const st = makeStore();
+        // Every upsert is a new version (a real API server never repeats one); a counter,
+        // not Math.random, so a failing run replays exactly.
+        let version = 0;
         const view = new Map<string, string[]>();
         const services = new Set<string>();
         const owners = new Map<string, string | null>();
@@ -291,7 +294,7 @@ describe('sources/store', () => {
         for (const o of ops) {
           if (o.t === 'svc') {
             services.add(`ns/s${o.i}`);
-            st.upsertService(svc('ns', `s${o.i}`, `${o.rv}-${Math.random()}`));
+            st.upsertService(svc('ns', `s${o.i}`, `${o.rv}-${version++}`));
           } else if (o.t === 'delsvc') {
             services.delete(`ns/s${o.i}`);
             st.removeService('ns', `s${o.i}`);
@@ -302,7 +305,7 @@ describe('sources/store', () => {
                 'ns',
                 `x${o.j}`,
                 o.owner === null ? undefined : `s${o.owner}`,
-                `${o.rv}-${Math.random()}`,
+                `${o.rv}-${version++}`,
               ),
             );
           } else {
