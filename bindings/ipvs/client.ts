@@ -16,7 +16,6 @@ import {
   decodeService,
   decodeTimeouts,
   describeService,
-  hostPort,
   writeDaemon,
   writeDestination,
   writeDestinationId,
@@ -24,6 +23,7 @@ import {
   writeTimeouts,
 } from './codec.js';
 import * as C from './constants.js';
+import { hostPort } from '../inet/index.js';
 import type { IpvsDaemon, IpvsDestination, IpvsInfo, IpvsService, IpvsTimeouts } from './types.js';
 
 export type IpvsOp =
@@ -162,7 +162,7 @@ class OpRequest implements Request, PayloadWriter {
       return `${name} ${svc}`;
     }
     const d = op.destination;
-    return `${name} ${svc} -> ${hostPort(d.family ?? op.service.family, d.address, d.port)}`;
+    return `${name} ${svc} -> ${hostPort(d.address, d.port)}`;
   }
 }
 

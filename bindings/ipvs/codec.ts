@@ -4,7 +4,8 @@
 import type { AttrMap } from '../netlink/attributes.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import { type FieldWriter, type AttrWriter } from '../netlink/writer.js';
-import { formatAddress, parseIPv6, writeIPv4 } from './address.js';
+import { hostPort } from '../inet/index.js';
+import { formatAddress, writeIPv4, writeIPv6 } from './address.js';
 import * as C from './constants.js';
 import {
   AF_INET,
@@ -59,15 +60,11 @@ export function protocolName(p: number): string {
 /** 'TCP 10.0.0.1:80', 'UDP [fd00::1]:53', 'FWM 7 IPv6' — for error messages. */
 export function describeService(s: IpvsServiceId): string {
   if (s.fwmark) return `FWM ${s.fwmark}${s.family === AF_INET6 ? ' IPv6' : ''}`;
-  return `${protocolName(s.protocol)} ${hostPort(s.family, s.address, s.port)}`;
-}
-
-export function hostPort(f: AddressFamily, address: string, port: number): string {
-  return f === AF_INET6 ? `[${address}]:${port}` : `${address}:${port}`;
+  return `${protocolName(s.protocol)} ${hostPort(s.address, s.port)}`;
 }
 
 const writeV4: FieldWriter = (buf, off, text) => writeIPv4(text, buf, off);
-const writeV6: FieldWriter = (buf, off, text) => void parseIPv6(text).copy(buf, off);
+const writeV6: FieldWriter = (buf, off, text) => writeIPv6(text, buf, off);
 
 function writeAddr(w: AttrWriter, type: number, f: AddressFamily, text: string): void {
   if (f === AF_INET) w.field(type, 4, writeV4, text);

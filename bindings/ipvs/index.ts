@@ -5,7 +5,6 @@ export {
   type IpvsServiceId,
   type IpvsDestinationId,
   describeService,
-  hostPort,
   protocolName,
   decodeService,
   decodeDestination,
@@ -18,6 +17,7 @@ export {
   writeDaemon,
 } from './codec.js';
 export { canonicalAddress, formatAddress, parseAddress } from './address.js';
+export { hostPort } from '../inet/index.js';
 export {
   IpvsClient,
   type IpvsOp,

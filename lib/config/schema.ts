@@ -2,7 +2,7 @@
 // validation, defaults, the exported JSON Schema and docs/config.md.
 import { z } from 'zod';
 import { GO_DURATION_PATTERN, parseDuration } from './duration.js';
-import { parseCidr, parseIp } from '../model/ip.js';
+import { parseCidr, parseIp } from '../net/ip.js';
 import {
   SCHEDULERS,
   SCHEDULER_FLAG_NAMES,
@@ -11,7 +11,7 @@ import {
   isSchedulerName,
   type SchedulerFlagName,
   type SchedulerName,
-} from '../model/ipvs-schedulers.js';
+} from '../ipvs/schedulers.js';
 
 export const API_VERSION = 'kube-ipvs.io/v1alpha1';
 export const KIND = 'KubeIpvsConfiguration';

@@ -13,7 +13,7 @@ import {
   type SchedulerFlag,
   type SchedulerFlagName,
   type SchedulerName,
-} from './ipvs-schedulers.js';
+} from '../ipvs/schedulers.js';
 import type { Skipped } from './types.js';
 
 export const SCHEDULER_ANNOTATION = 'kube-ipvs.io/scheduler';

@@ -1,10 +1,10 @@
 // The desired IPVS state for one Service, as translate produces it and reconcile consumes it.
 import type { V1Node } from '@kubernetes/client-node';
-import type { IpFamily } from './ip.js';
-import type { SchedulerFlag, SchedulerName } from './ipvs-schedulers.js';
-import { hostPort } from './ip.js';
+import type { IpFamily } from '../net/ip.js';
+import type { SchedulerFlag, SchedulerName } from '../ipvs/schedulers.js';
+import { hostPort } from '../net/ip.js';
 
-export type { IpFamily } from './ip.js';
+export type { IpFamily } from '../net/ip.js';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 /** Which Service entry point a virtual server implements. */
 export type EntryKind = 'ClusterIP' | 'NodePort' | 'ExternalIP' | 'LoadBalancer';
@@ -111,8 +111,14 @@ export interface HealthCheck {
 export interface TranslateResult {
   /** Sorted: IPv4 first, then address, protocol, port. Keys are unique. */
   readonly virtualServers: readonly VirtualServer[];
-  /** Sorted by object, field, reason; no duplicates. */
+  /** Input left out, and why. Sorted by object, field, reason; no duplicates. */
   readonly skipped: readonly Skipped[];
+  /**
+   * Fallbacks and assumptions that left no input out (a bad annotation replaced by the
+   * config's scheduler, a Local policy with no endpoint here so traffic is dropped, a slice
+   * port no Service port uses, NodePorts with no node address). Same order, no duplicates.
+   */
+  readonly warnings: readonly Skipped[];
   /** Present for externalTrafficPolicy Local Services with a healthCheckNodePort. */
   readonly healthCheck?: HealthCheck;
 }

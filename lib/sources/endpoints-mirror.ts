@@ -19,7 +19,7 @@ import type {
   V1Endpoints,
   V1Service,
 } from '@kubernetes/client-node';
-import { parseIp } from '../model/ip.js';
+import { parseIp } from '../net/ip.js';
 import { SERVICE_NAME_LABEL } from './sink.js';
 
 export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';

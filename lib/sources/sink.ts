@@ -10,8 +10,7 @@ export interface ObjectSink {
   setNode?(node: V1Node | undefined): void;
 }
 
-/** Label linking an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export { SERVICE_NAME_LABEL } from '../model/endpoints.js';
 
 export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;

@@ -4,12 +4,15 @@
 // of just those services. Per event the work is O(that service); only a change of the node
 // or of the config marks every service.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { parseIp } from '../model/ip.js';
+import { parseIp } from '../net/ip.js';
+import { serviceVirtualIPs } from '../model/entries.js';
 import { SERVICE_NAME_LABEL, serviceKey, type ObjectSink } from './sink.js';
 
 export interface TranslateOutput<VS, SK> {
   readonly virtualServers: readonly VS[];
   readonly skipped: readonly SK[];
+  /** Fallbacks and assumptions that left nothing out (absent = none). */
+  readonly warnings?: readonly SK[];
 }
 
 export interface TranslateContext {
@@ -25,23 +28,7 @@ export type TranslateFn<VS, SK, N, C> = (
   context: TranslateContext,
 ) => TranslateOutput<VS, SK>;
 
-/** ClusterIPs, externalIPs and load-balancer ingress IPs of a Service, canonical text. */
-export function serviceVirtualIPs(service: V1Service | undefined): string[] {
-  if (!service) return [];
-  const spec = service.spec ?? {};
-  const raw: unknown[] = [
-    ...(spec.clusterIPs ?? []),
-    spec.clusterIP,
-    ...(spec.externalIPs ?? []),
-    ...(service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-  ];
-  const out = new Set<string>();
-  for (const r of raw) {
-    const ip = parseIp(r);
-    if (ip) out.add(ip.text);
-  }
-  return [...out];
-}
+export { serviceVirtualIPs };
 
 export interface StoreOptions<VS, SK, N, C> {
   translate: TranslateFn<VS, SK, N, C>;
@@ -58,6 +45,7 @@ export interface StoreOptions<VS, SK, N, C> {
 export interface DesiredEntry<VS, SK> extends TranslateOutput<VS, SK> {
   /** False when the service no longer exists: its virtual servers are to be removed. */
   present: boolean;
+  readonly warnings: readonly SK[];
 }
 
 interface SliceEntry {
@@ -278,14 +266,19 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     for (const key of keys) {
       const service = this.services.get(key);
       if (!service) {
-        out.set(key, { present: false, virtualServers: [], skipped: [] });
+        out.set(key, { present: false, virtualServers: [], skipped: [], warnings: [] });
         continue;
       }
       this.translations++;
       const r = this.opts.translate(service, this.slicesOf(key), this.node, this.config, {
         virtualIPs: this.vips,
       });
-      out.set(key, { present: true, virtualServers: r.virtualServers, skipped: r.skipped });
+      out.set(key, {
+        present: true,
+        virtualServers: r.virtualServers,
+        skipped: r.skipped,
+        warnings: r.warnings ?? [],
+      });
     }
     return out;
   }

@@ -8,14 +8,16 @@ import {
   type IpvsDestination,
   type IpvsService,
 } from '../../../bindings/ipvs/types.js';
-import { compareIps, parseIp } from '../../model/ip.js';
-import { schedulerFlagBits } from '../../model/ipvs-schedulers.js';
+import {
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IP_VS_CONN_F_MASQ,
+  IP_VS_SVC_F_PERSISTENT,
+} from '../../../bindings/ipvs/constants.js';
+import { compareIps, parseIp } from '../../net/ip.js';
+import { schedulerFlagBits } from '../../ipvs/schedulers.js';
 import type { IpFamily, Protocol, VirtualServer } from '../../model/types.js';
-
-/** IP_VS_SVC_F_PERSISTENT (uapi ip_vs.h). */
-export const IP_VS_SVC_F_PERSISTENT = 0x0001;
-/** IP_VS_CONN_F_MASQ: kube-ipvs forwards by NAT, as kube-proxy does. */
-export const IP_VS_CONN_F_MASQ = 0;
 
 export interface IpvsEntry {
   service: IpvsService;
@@ -29,11 +31,11 @@ export function addressFamily(family: IpFamily): AddressFamily {
 export function ipProtocol(protocol: Protocol): IpProtocol {
   switch (protocol) {
     case 'TCP':
-      return 6;
+      return IPPROTO_TCP;
     case 'UDP':
-      return 17;
+      return IPPROTO_UDP;
     case 'SCTP':
-      return 132;
+      return IPPROTO_SCTP;
   }
 }
 
@@ -66,6 +68,7 @@ export function toIpvsDestinations(vs: VirtualServer): IpvsDestination[] {
     family,
     address: rs.address,
     port: rs.port,
+    // kube-ipvs forwards by NAT, as kube-proxy does.
     forward: IP_VS_CONN_F_MASQ,
     weight: rs.weight,
     upperThreshold: 0,

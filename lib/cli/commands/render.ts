@@ -6,49 +6,34 @@ import { formatSave } from '../format/save.js';
 import { defaultConfig } from '../../config/schema.js';
 import { loadConfig } from '../../config/load.js';
 import type { KubeIpvsConfig } from '../../config/schema.js';
-import { parseIp } from '../../model/ip.js';
+import { parseIp } from '../../net/ip.js';
 import type { NodeContext, Skipped, VirtualServer } from '../../model/types.js';
+import { collectDesired } from '../../model/desired.js';
 import { sortIpvsEntries, toIpvsEntry } from '../../backends/ipvs/convert.js';
 import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
 import { modelStore } from '../../sources/model-store.js';
 import { parseFlags, UsageError, type Command } from './io.js';
 
-export interface Rendered {
-  /** The virtual servers, one per key; a key claimed by two Services goes to the first by key. */
-  virtualServers: VirtualServer[];
-  skipped: Skipped[];
-}
-
-/** Flattens per-service results, keeping the first Service (by key) that claims a VS key. */
-export function collectDesired(
-  perService: Iterable<
-    [string, { virtualServers: readonly VirtualServer[]; skipped: readonly Skipped[] }]
-  >,
-): Rendered {
-  const byKey = new Map<string, VirtualServer>();
-  const skipped: Skipped[] = [];
-  const entries = [...perService].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [svcKey, d] of entries) {
-    skipped.push(...d.skipped);
-    for (const vs of d.virtualServers) {
-      const owner = byKey.get(vs.key);
-      if (owner) {
-        skipped.push({
-          object: `Service ${svcKey}`,
-          field: '',
-          reason: `virtual server ${vs.key} is already taken by Service ${owner.owner.namespace}/${owner.owner.name}`,
-        });
-        continue;
-      }
-      byKey.set(vs.key, vs);
-    }
-  }
-  return { virtualServers: [...byKey.values()], skipped };
+/** "skipped:" for input left out, "warning:" for a fallback or assumption that drops none. */
+export function formatNote(kind: 'skipped' | 'warning', s: Skipped): string {
+  return `${kind}: ${s.object}${s.field ? ` ${s.field}` : ''}: ${s.reason}`;
 }
 
 export function formatSkipped(s: Skipped): string {
-  return `skipped: ${s.object}${s.field ? ` ${s.field}` : ''}: ${s.reason}`;
+  return formatNote('skipped', s);
+}
+
+/** The node name render assumes, and where it came from (said on stderr: R-less but vital). */
+export function renderNodeName(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  host: () => string,
+): { name: string; from: string } {
+  if (flag !== undefined) return { name: flag, from: '--node-name' };
+  const fromEnv = env.NODE_NAME;
+  if (fromEnv !== undefined && fromEnv !== '') return { name: fromEnv, from: '$NODE_NAME' };
+  return { name: host(), from: 'the hostname' };
 }
 
 export function renderSave(virtualServers: readonly VirtualServer[]): string {
@@ -72,7 +57,7 @@ export const renderCommand: Command = {
       config: { type: 'string' },
     });
     if (values.manifests === undefined) throw new UsageError('--manifests DIR is required');
-    const nodeName = values['node-name'] ?? io.env.NODE_NAME ?? hostname();
+    const nodeName = renderNodeName(values['node-name'], io.env, hostname);
     const addresses: string[] = [];
     for (const raw of (values['node-addresses'] ?? '').split(',')) {
       const a = raw.trim();
@@ -99,7 +84,12 @@ export const renderCommand: Command = {
       }
       config = r.config;
     }
-    const node: NodeContext = { name: nodeName, addresses };
+    // Say what is assumed: the output is for this node only (Local policies, NodePorts).
+    io.stderr(
+      `warning: rendering for node ${JSON.stringify(nodeName.name)} (from ${nodeName.from}), ` +
+        `${addresses.length > 0 ? `node addresses ${addresses.join(', ')}` : 'no node addresses (--node-addresses)'}\n`,
+    );
+    const node: NodeContext = { name: nodeName.name, addresses };
     const store = modelStore(node, config);
     const source = new ManifestSource({ dir: values.manifests, sink: store });
     const scan = await source.load();
@@ -109,6 +99,7 @@ export const renderCommand: Command = {
       if (p.severity === 'error') failed = true;
     }
     const rendered = collectDesired(store.desiredAll());
+    for (const s of rendered.warnings) io.stderr(`${formatNote('warning', s)}\n`);
     for (const s of rendered.skipped) io.stderr(`${formatSkipped(s)}\n`);
     io.stdout(renderSave(rendered.virtualServers));
     return failed ? 1 : 0;

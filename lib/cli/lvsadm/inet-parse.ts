@@ -1,6 +1,6 @@
 // The C library parsers ipvsadm leans on: strtol-based string_to_number, inet_aton, inet_pton.
 
-import { inetBytes, ntop6 } from '../format/inet.js';
+import { canonicalInet, parseInet4, parseInet6 } from '../../../bindings/inet/index.js';
 import { at } from '../format/at.js';
 
 const SPACE = /^[ \t\n\v\f\r]*/;
@@ -107,27 +107,12 @@ export function inetAton(s: string): string | null {
   return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
-/** inet_pton(AF_INET, ...): strict dotted quad, no leading-zero octets beyond one digit? glibc accepts "01". */
+/** inet_pton(AF_INET, ...) then inet_ntop; null when not a dotted quad. */
 export function ptonV4(s: string): string | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
-    // glibc inet_pton4 rejects a leading zero followed by more digits.
-    if (p.length > 1 && p.startsWith('0')) return null;
-  }
-  return parts.map(Number).join('.');
+  return parseInet4(s) ? (canonicalInet(s) ?? null) : null;
 }
 
 /** inet_pton(AF_INET6, ...) then inet_ntop; null when not an IPv6 literal. */
 export function ptonV6(s: string): string | null {
-  if (!s.includes(':')) return null;
-  try {
-    const b = inetBytes(10, s);
-    // inet_pton6 accepts an embedded dotted quad only as the last 32 bits.
-    if (/\.[^:]*:/.test(s)) return null;
-    return ntop6(b);
-  } catch {
-    return null;
-  }
+  return parseInet6(s) ? (canonicalInet(s) ?? null) : null;
 }

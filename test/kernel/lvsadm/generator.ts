@@ -4,7 +4,7 @@
 // routes to a dummy device (the kernel refuses unroutable ones).
 
 import { at } from '../../../lib/cli/format/at.js';
-import { SCHEDULERS } from '../../../lib/model/ipvs-schedulers.js';
+import { SCHEDULERS } from '../../../lib/ipvs/schedulers.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -147,7 +147,13 @@ describe('kube-ipvs command (real process)', function () {
       ].join('\n'),
     );
     expect(r.stderr).to.equal(
-      'skipped: EndpointSlice default/svc-web-abc endpoints[3].addresses[0]: 127.0.0.1 is a loopback address, not allowed as an endpoint\n',
+      [
+        // What render assumed, then what it dropped.
+        'warning: rendering for node "node-a" (from --node-name), node addresses 192.168.10.11',
+        'warning: Service default/sig spec.externalTrafficPolicy: Local, and no usable endpoint of port "" on node "node-a": traffic to SCTP/192.168.10.11:30900 is dropped',
+        'skipped: EndpointSlice default/svc-web-abc endpoints[3].addresses[0]: 127.0.0.1 is a loopback address, not allowed as an endpoint',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import {
   SCHEDULER_ANNOTATION,
   SCHEDULER_FLAGS_ANNOTATION,
-  displayFlags,
   resolveScheduler,
-  schedulerFlagBits,
 } from '../../../lib/model/index.js';
+import { displayFlags, schedulerFlagBits } from '../../../lib/ipvs/schedulers.js';
 import { config, svc } from './fixtures.js';
 
 const OBJ = 'Service default/svc-web';

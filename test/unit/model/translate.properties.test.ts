@@ -3,8 +3,43 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { classifyIp, parseIp, translate, type TranslateResult } from '../../../lib/model/index.js';
+import { BlockList, SocketAddress, isIPv4, isIPv6 } from 'node:net';
+import { translate, type TranslateResult } from '../../../lib/model/index.js';
 import { config } from './fixtures.js';
+
+// The checks below use node:net (libuv's C inet_pton/inet_ntop and BlockList), not the
+// project's codec or classifier that translate itself uses, so a bug shared by translate
+// and its checker cannot hide.
+// One list per family: node checks IPv4 addresses against IPv6 rules as ::ffff:a.b.c.d.
+const NOT_UNICAST = { IPv4: new BlockList(), IPv6: new BlockList() };
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['224.0.0.0', 4],
+  ['255.255.255.255', 32],
+] as const)
+  NOT_UNICAST.IPv4.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['::ffff:0:0', 96],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  NOT_UNICAST.IPv6.addSubnet(net, prefix, 'ipv6');
+
+/** The family of canonical address text, per node:net; undefined for anything else. */
+function familyOf(text: string): 'IPv4' | 'IPv6' | undefined {
+  if (isIPv4(text)) return 'IPv4';
+  if (!isIPv6(text)) return undefined;
+  // libuv's inet_ntop (the same algorithm as glibc's) must print it the same way.
+  return new SocketAddress({ address: text, family: 'ipv6' }).address === text ? 'IPv6' : undefined;
+}
+
+function unicast(text: string, family: 'IPv4' | 'IPv6'): boolean {
+  return !NOT_UNICAST[family].check(text, family === 'IPv4' ? 'ipv4' : 'ipv6');
+}
 
 // Weighted towards valid values, so that most runs produce virtual servers and real
 // servers, with enough garbage mixed in to reach every rejection path.
@@ -256,6 +291,11 @@ function positionless(r: TranslateResult) {
 
 describe('model/translate properties', () => {
   it('never throws on wild Services and EndpointSlices, and its output is well-formed', () => {
+    // Guard: the property must see real output, not pass on empty results.
+    let runs = 0;
+    let withVirtualServers = 0;
+    let withRealServers = 0;
+    let withIPv6 = 0;
     fc.assert(
       fc.property(
         service,
@@ -271,23 +311,36 @@ describe('model/translate properties', () => {
           );
           const keys = r.virtualServers.map((v) => v.key);
           expect(new Set(keys).size).to.equal(keys.length);
+          runs++;
+          if (r.virtualServers.length > 0) withVirtualServers++;
+          if (r.virtualServers.some((v) => v.realServers.length > 0)) withRealServers++;
+          if (r.virtualServers.some((v) => v.family === 'IPv6')) withIPv6++;
           for (const v of r.virtualServers) {
             expect(v.port).to.be.within(1, 65535);
-            expect(parseIp(v.address)?.family).to.equal(v.family);
+            expect(familyOf(v.address), v.address).to.equal(v.family);
+            // Virtual IPs are unicast; NodePorts go where nodePortAddresses selects.
+            if (v.owner.kind !== 'NodePort')
+              expect(unicast(v.address, v.family), v.address).to.equal(true);
+            const bracketed = v.family === 'IPv6' ? `[${v.address}]` : v.address;
+            expect(v.key).to.equal(`${v.protocol}/${bracketed}:${v.port}`);
             expect(['TCP', 'UDP', 'SCTP']).to.include(v.protocol);
             for (const rs of v.realServers) {
-              const ip = parseIp(rs.address);
-              expect(ip?.family).to.equal(v.family);
-              expect(ip && classifyIp(ip)).to.equal('unicast');
+              expect(familyOf(rs.address), rs.address).to.equal(v.family);
+              expect(unicast(rs.address, v.family), rs.address).to.equal(true);
               expect(rs.port).to.be.within(1, 65535);
               expect(rs.weight).to.equal(1);
             }
           }
-          for (const k of r.skipped) expect(k.reason).to.be.a('string').and.not.equal('');
+          for (const k of [...r.skipped, ...r.warnings])
+            expect(k.reason).to.be.a('string').and.not.equal('');
         },
       ),
       { numRuns: 1000 },
     );
+    expect(runs).to.equal(1000);
+    expect(withVirtualServers, 'runs with virtual servers').to.be.greaterThan(runs / 5);
+    expect(withRealServers, 'runs with real servers').to.be.greaterThan(runs / 20);
+    expect(withIPv6, 'runs with IPv6 virtual servers').to.be.greaterThan(runs / 50);
   });
 
   it('R7.3/R5.3: output is deterministic and independent of slice, endpoint and port order', () => {
@@ -366,6 +419,7 @@ describe('model/translate properties', () => {
         ],
       },
     };
+    let withRealServers = 0;
     fc.assert(
       fc.property(fc.array(goodSlice, { maxLength: 4 }), fc.nat(), (slices, seed) => {
         const node = { name: 'node-a', addresses: ['192.168.10.11'] };
@@ -373,8 +427,12 @@ describe('model/translate properties', () => {
         const b = translate(s, reorder(slices, seed) as V1EndpointSlice[], node, config());
         expect(b).to.deep.equal(a);
         expect(a.skipped).to.deep.equal([]);
+        // Two ports × (cluster IP + NodePort): never empty, whatever the slices say.
+        expect(a.virtualServers).to.have.length(4);
+        if (a.virtualServers.some((v) => v.realServers.length > 0)) withRealServers++;
       }),
       { numRuns: 300 },
     );
+    expect(withRealServers, 'runs with real servers').to.be.greaterThan(30);
   });
 });

@@ -540,7 +540,9 @@ describe('model/translate', () => {
       expect(mk(120).virtualServers[0]?.persistenceTimeout).to.equal(120);
       const bad = mk(0);
       expect(bad.virtualServers[0]?.persistenceTimeout).to.equal(10800);
-      expect(bad.skipped[0]?.field).to.equal('spec.sessionAffinityConfig.clientIP.timeoutSeconds');
+      // A fallback that leaves nothing out is a warning, not a skip.
+      expect(bad.skipped).to.deep.equal([]);
+      expect(bad.warnings[0]?.field).to.equal('spec.sessionAffinityConfig.clientIP.timeoutSeconds');
     });
 
     it('R9.1: persistence applies to every entry point of the Service', () => {
@@ -697,7 +699,8 @@ describe('model/translate', () => {
     it('an unknown traffic policy value is treated as Cluster and reported', () => {
       const r = translate(nodePort({ externalTrafficPolicy: 'Sideways' }), eps, NODE_C, config());
       expect(table(r.virtualServers)['TCP 192.168.10.13:30007']).to.have.length(2);
-      expect(r.skipped.map((s) => s.field)).to.deep.equal(['spec.externalTrafficPolicy']);
+      expect(r.skipped).to.deep.equal([]);
+      expect(r.warnings.map((s) => s.field)).to.deep.equal(['spec.externalTrafficPolicy']);
     });
   });
 
@@ -984,9 +987,10 @@ describe('model/translate', () => {
         config({ scheduler: 'lc' }),
       );
       expect(r.virtualServers[0]?.scheduler).to.equal('lc');
-      expect(r.skipped).to.have.length(1);
-      expect(r.skipped[0]?.object).to.equal('Service default/svc-web');
-      expect(r.skipped[0]?.field).to.equal('metadata.annotations["kube-ipvs.io/scheduler"]');
+      expect(r.skipped).to.deep.equal([]);
+      expect(r.warnings).to.have.length(1);
+      expect(r.warnings[0]?.object).to.equal('Service default/svc-web');
+      expect(r.warnings[0]?.field).to.equal('metadata.annotations["kube-ipvs.io/scheduler"]');
     });
 
     it('G-6: the annotation wins over the config and carries its flags', () => {

@@ -97,7 +97,12 @@ describe('sources/store', () => {
     st.takeDirty();
     st.removeService('ns', 'a');
     const d = st.desired(st.takeDirty());
-    expect(d.get('ns/a')).to.deep.equal({ present: false, virtualServers: [], skipped: [] });
+    expect(d.get('ns/a')).to.deep.equal({
+      present: false,
+      virtualServers: [],
+      skipped: [],
+      warnings: [],
+    });
     st.upsertService(svc('ns', 'a', '9'));
     expect(st.desired(st.takeDirty()).get('ns/a')?.virtualServers[0]?.slices).to.deep.equal([
       'a-1',
@@ -164,6 +169,30 @@ describe('sources/store', () => {
     st.takeDirty();
     st.upsertService(svc('ns', 'a', '3'));
     expect(n).to.equal(2);
+  });
+
+  it('counts as VIPs what translate programs: no ipMode Proxy ingress, no ingress of a non-LoadBalancer (R7.5, R15.2)', () => {
+    const st = makeStore();
+    const proxied: V1Service = {
+      metadata: { namespace: 'ns', name: 'lb', resourceVersion: '1' },
+      spec: { type: 'LoadBalancer', clusterIP: '10.0.0.5', ports: [{ port: 80 }] },
+      status: {
+        loadBalancer: {
+          ingress: [{ ip: '198.51.100.7', ipMode: 'Proxy' }, { ip: '198.51.100.8' }],
+        },
+      },
+    };
+    // Stale status on a ClusterIP Service: not an entry point, so not a VIP.
+    const stale: V1Service = {
+      metadata: { namespace: 'ns', name: 'was-lb', resourceVersion: '1' },
+      spec: { type: 'ClusterIP', clusterIP: '10.0.0.6', ports: [{ port: 80 }] },
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.9' }] } },
+    };
+    expect(serviceVirtualIPs(proxied).sort()).to.deep.equal(['10.0.0.5', '198.51.100.8']);
+    expect(serviceVirtualIPs(stale)).to.deep.equal(['10.0.0.6']);
+    st.upsertService(proxied);
+    st.upsertService(stale);
+    expect(st.desired(['ns/lb']).get('ns/lb')?.virtualServers[0]?.vips).to.equal(3);
   });
 
   it('keeps the set of all Service VIPs by reference count (R7.5)', () => {
@@ -250,6 +279,9 @@ describe('sources/store', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
         const st = makeStore();
+        // Every upsert is a new version (a real API server never repeats one); a counter,
+        // not Math.random, so a failing run replays exactly.
+        let version = 0;
         const view = new Map<string, string[]>();
         const services = new Set<string>();
         const owners = new Map<string, string | null>();
@@ -262,7 +294,7 @@ describe('sources/store', () => {
         for (const o of ops) {
           if (o.t === 'svc') {
             services.add(`ns/s${o.i}`);
-            st.upsertService(svc('ns', `s${o.i}`, `${o.rv}-${Math.random()}`));
+            st.upsertService(svc('ns', `s${o.i}`, `${o.rv}-${version++}`));
           } else if (o.t === 'delsvc') {
             services.delete(`ns/s${o.i}`);
             st.removeService('ns', `s${o.i}`);
@@ -273,7 +305,7 @@ describe('sources/store', () => {
                 'ns',
                 `x${o.j}`,
                 o.owner === null ? undefined : `s${o.owner}`,
-                `${o.rv}-${Math.random()}`,
+                `${o.rv}-${version++}`,
               ),
             );
           } else {

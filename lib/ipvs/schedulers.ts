@@ -1,5 +1,11 @@
 // IPVS scheduler names and scheduler flags as ipvsadm spells them. The config schema and
-// the per-Service annotation are validated against these lists.
+// the per-Service annotation are validated against these lists; it sits below both config
+// and model so that neither imports the other for them.
+import {
+  IP_VS_SVC_F_SCHED1,
+  IP_VS_SVC_F_SCHED2,
+  IP_VS_SVC_F_SCHED3,
+} from '../../bindings/ipvs/constants.js';
 
 /** The schedulers ipvsadm 1.31 knows (its SCHEDULERS list). */
 export const SCHEDULERS = [
@@ -67,7 +73,11 @@ export function canonicalFlags(names: readonly SchedulerFlagName[]): SchedulerFl
   return [...new Set(names.map((n) => ALIAS[n].flag))].sort();
 }
 
-const BITS: Record<SchedulerFlag, number> = { 'flag-1': 0x08, 'flag-2': 0x10, 'flag-3': 0x20 };
+const BITS: Record<SchedulerFlag, number> = {
+  'flag-1': IP_VS_SVC_F_SCHED1,
+  'flag-2': IP_VS_SVC_F_SCHED2,
+  'flag-3': IP_VS_SVC_F_SCHED3,
+};
 
 /** The IP_VS_SVC_F_SCHED* bits for the kernel's service flags word. */
 export function schedulerFlagBits(flags: readonly SchedulerFlag[]): number {

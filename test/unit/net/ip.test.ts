@@ -3,11 +3,14 @@ import fc from 'fast-check';
 import {
   cidrContains,
   classifyIp,
+  describeClass,
+  hostPort,
   parseCidr,
   parseIp,
   type Cidr,
   type Ip,
-} from '../../../lib/model/index.js';
+} from '../../../lib/net/ip.js';
+import { formatInet6 } from '../../../bindings/inet/index.js';
 
 function ip(s: string): Ip {
   const v = parseIp(s);
@@ -21,13 +24,35 @@ function cidr(s: string): Cidr {
   return v;
 }
 
-describe('model/ip', () => {
+describe('net/ip', () => {
   it('parses and canonicalises IPv4 and IPv6 (RFC 5952)', () => {
     expect(parseIp('10.0.170.92')?.text).to.equal('10.0.170.92');
     expect(parseIp('FD00:0:0:0:0:0:0:1')?.text).to.equal('fd00::1');
     expect(parseIp('2001:db8:0:0:1:0:0:1')?.text).to.equal('2001:db8::1:0:0:1');
-    expect(parseIp('::ffff:10.0.0.1')?.text).to.equal('::ffff:a00:1');
     expect(parseIp('::')?.text).to.equal('::');
+  });
+
+  it('prints embedded IPv4 as glibc inet_ntop does, the text a kernel dump gives back', () => {
+    // Before the one codec, the model printed "::ffff:a00:1" and "::102:304" here while the
+    // bindings (and so the reconcile loop's view of the kernel) printed the dotted forms.
+    expect(parseIp('::ffff:10.0.0.1')?.text).to.equal('::ffff:10.0.0.1');
+    expect(parseIp('::ffff:a00:1')?.text).to.equal('::ffff:10.0.0.1');
+    expect(parseIp('::102:304')?.text).to.equal('::1.2.3.4');
+    expect(parseIp('fd00::102:304')?.text).to.equal('fd00::102:304');
+    expect(parseCidr('::ffff:0:0/96')?.text).to.equal('::ffff:0.0.0.0/96');
+    for (const s of ['::ffff:10.0.0.1', '::1.2.3.4', 'fd00::1', '::1']) {
+      const ip = parseIp(s);
+      expect(ip && formatInet6(ip.bytes)).to.equal(ip?.text);
+    }
+    expect(hostPort('::1.2.3.4', 80)).to.equal('[::1.2.3.4]:80');
+  });
+
+  it('names address classes with the right article', () => {
+    expect(describeClass('ipv4-mapped')).to.equal('an IPv4-mapped address');
+    expect(describeClass('unspecified')).to.equal('an unspecified address');
+    expect(describeClass('loopback')).to.equal('a loopback address');
+    expect(classifyIp(ip('::ffff:1.2.3.4'))).to.equal('ipv4-mapped');
+    expect(classifyIp(ip('::1.2.3.4'))).to.equal('unicast');
   });
 
   it('refuses malformed addresses', () => {
