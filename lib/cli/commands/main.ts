@@ -39,7 +39,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       io.stderr(`kube-ipvs ${cmd.name}: ${e.message}\nusage: ${cmd.usage}\n`);
       return 2;
     }
-    io.stderr(`kube-ipvs ${cmd.name}: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    // Commands report what can go wrong themselves; anything else is a bug, for the
+    // program's last-resort handler (lib/cli/process.ts) to name in one line.
+    throw e;
   }
 }
