@@ -237,6 +237,49 @@ describe('kube-ipvs command (real process)', function () {
     expect(badCmd.stderr).to.contain("unknown command 'frobnicate'");
   });
 
+  it("a missing option value and a repeated option get the command's own message, exit 2", async () => {
+    const cases: Array<[string[], string]> = [
+      [['render', '--manifests'], 'kube-ipvs render: --manifests needs a value\n'],
+      [
+        ['render', '--manifests', '--node-name', 'x'],
+        'kube-ipvs render: --manifests needs a value\n',
+      ],
+      [['check', '--config'], 'kube-ipvs check: --config needs a value\n'],
+      [
+        ['check', '--config', 'a.yaml', '--config', 'b.yaml'],
+        'kube-ipvs check: --config given twice\n',
+      ],
+      [
+        ['render', '--manifests=a', '--node-name', 'n', '--manifests', 'b'],
+        'kube-ipvs render: --manifests given twice\n',
+      ],
+      [['version', '--short'], "kube-ipvs version: unknown option '--short'\n"],
+    ];
+    for (const [args, first] of cases) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr.split('\n')[0] + '\n', args.join(' ')).to.equal(first);
+      expect(r.stderr, args.join(' ')).to.match(/\nusage: kube-ipvs /);
+    }
+  });
+
+  it("help COMMAND prints that command's help; -v and --version print the version", async () => {
+    const viaHelp = await run(['help', 'render']);
+    const viaFlag = await run(['render', '--help']);
+    expect(viaHelp.code).to.equal(0);
+    expect(viaHelp.stdout).to.contain('--node-addresses');
+    expect(viaHelp.stdout).to.equal(viaFlag.stdout);
+    const unknown = await run(['help', 'bogus']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain("unknown command 'bogus'");
+    const version = await run(['version']);
+    for (const flag of ['-v', '--version']) {
+      const r = await run([flag]);
+      expect(r.code, flag).to.equal(0);
+      expect(r.stdout, flag).to.equal(version.stdout);
+    }
+  });
+
   it('render of a missing directory fails with exit 1', async () => {
     const r = await run(['render', '--manifests', join(dir, 'nope'), '--node-name', 'x']);
     expect(r.code).to.equal(1);
