@@ -3,6 +3,7 @@
 // failed write (ENOSPC on a full disk) is one line on stderr and exit 1; an exception nobody
 // expected is one line "internal error" and exit 70 (EX_SOFTWARE). Never a stack trace.
 import { writeSync } from 'node:fs';
+import { systemErrorReason } from '../system-error.js';
 
 /** sysexits.h EX_SOFTWARE: an internal software error. */
 export const EXIT_INTERNAL = 70;
@@ -14,13 +15,6 @@ export interface ProcessOutput {
   settled(): Promise<void>;
   /** True once a stdout write failed for a reason other than the reader leaving. */
   readonly failed: boolean;
-}
-
-/** "ENOSPC: no space left on device, write" → "no space left on device". */
-export function systemErrorReason(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  const m = /^E[A-Z0-9]+: (.*?)(?:, [a-z_]+(?: '.*')?)?$/.exec(message);
-  return m?.[1] ?? message;
 }
 
 function errorMessage(e: unknown): string {

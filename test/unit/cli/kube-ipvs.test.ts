@@ -199,6 +199,23 @@ describe('kube-ipvs command (real process)', function () {
     expect(r.stdout).to.contain('-A -t 10.0.170.92:80 -s rr\n');
   });
 
+  it("render: a bad document drops only itself (file:line), its file's other objects are rendered", async () => {
+    const manifests = join(dir, 'm5');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(
+      join(manifests, 'mixed.yaml'),
+      `${WEB}---\nkind: Service\nmetadata: {name: no-api}\nspec: {clusterIP: 10.0.0.9, ports: [{port: 80}]}\n`,
+    );
+    const r = await run(['render', '--manifests', manifests, '--node-name', 'node-a']);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('-A -t 10.0.170.92:80 -s rr\n');
+    expect(r.stdout).to.not.contain('10.0.0.9');
+    expect(r.stderr).to.contain(
+      `${join(manifests, 'mixed.yaml')}:20:1: error: Service must have apiVersion v1; apiVersion is missing\n`,
+    );
+  });
+
   it('render refuses a bad config file with its errors, exit 1', async () => {
     const r = await run([
       'render',
