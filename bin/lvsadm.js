@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/lib/cli/lvsadm.js';
+// Runs the compiled command from dist/; a checkout that was not built is told what to run.
+import { launch } from './launch.js';
 
-await main(process.argv);
+await launch('lvsadm', '../dist/lib/cli/lvsadm.js', (module) => module.main(process.argv));

@@ -14,6 +14,7 @@ import { sortEntries } from './format/sort.js';
 import { formatUsage } from './format/usage.js';
 import { parseArgs, type ArgResolver, type ListRequest, type ServiceKey } from './lvsadm/parse.js';
 import { classifyOpenFailure, kernelSource, type SnapshotSource } from './lvsadm/source.js';
+import { runProgram } from './process.js';
 import { systemArgResolver, systemNameResolver } from './lvsadm/system-names.js';
 
 export interface LvsadmResult {
@@ -219,18 +220,18 @@ export async function runLvsadm(
   }
 }
 
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (text === '') resolve();
-    else stream.write(text, () => resolve());
-  });
-}
-
 /** Entry point for bin/lvsadm.js. */
-export async function main(argv: readonly string[] = process.argv): Promise<void> {
+export async function main(
+  argv: readonly string[] = process.argv,
+  deps: LvsadmDeps = systemDeps,
+): Promise<void> {
   const program = basename(argv[1] ?? 'lvsadm').replace(/\.js$/, '');
-  const r = await runLvsadm(program, argv.slice(2));
-  await write(process.stdout, r.stdout);
-  await write(process.stderr, r.stderr);
-  process.exitCode = r.code;
+  await runProgram(program, async (out) => {
+    const r = await runLvsadm(program, argv.slice(2), deps);
+    out.stdout(r.stdout);
+    // In this order, as ipvsadm, when both go to one file.
+    await out.settled();
+    out.stderr(r.stderr);
+    return r.code;
+  });
 }

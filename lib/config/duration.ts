@@ -13,6 +13,20 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
+/**
+ * Go's time.Duration is int64 nanoseconds: kube-proxy could not hold a longer value, so
+ * neither does this config.
+ */
+// (2^63-1 ns as the nearest double number of milliseconds.)
+export const GO_MAX_DURATION_MS = (2 ** 63 - 1) / 1e6;
+export const GO_MAX_DURATION_TEXT = '2562047h47m16.854775807s';
+
+/**
+ * setTimeout and setInterval take at most 2^31-1 ms (596h31m23.647s); a longer delay fires
+ * at once, so a period used as a timer must fit.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
 export const GO_DURATION_PATTERN = /^(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 /** Milliseconds (possibly fractional below 1 ms), or undefined if `s` is not a duration. */

@@ -110,15 +110,20 @@ function valueAt(data: unknown, path: readonly PathKey[]): unknown {
   return v;
 }
 
-/** Field names allowed at `path`, read from the generated JSON Schema. */
-function allowedKeys(path: readonly PathKey[]): string[] {
+/** The generated JSON Schema of the field at `path`. */
+function schemaAt(path: readonly PathKey[]): Record<string, unknown> | undefined {
   let s: Record<string, unknown> | undefined = configJsonSchema() as Record<string, unknown>;
   for (const k of path) {
-    if (!s) return [];
+    if (!s) return undefined;
     if (typeof k === 'number') s = s.items as Record<string, unknown> | undefined;
     else s = (s.properties as Record<string, Record<string, unknown>> | undefined)?.[k];
   }
-  const props = s?.properties as Record<string, unknown> | undefined;
+  return s;
+}
+
+/** Field names allowed at `path`. */
+function allowedKeys(path: readonly PathKey[]): string[] {
+  const props = schemaAt(path)?.properties as Record<string, unknown> | undefined;
   return props ? Object.keys(props) : [];
 }
 
@@ -144,7 +149,11 @@ function issueErrors(
   const value = valueAt(data, path);
   const { node, exact } = nodeAt(doc, path);
   let message = issue.message;
-  if (value === undefined && !exact) {
+  if (value === undefined && !exact && issue.code === 'custom') {
+    // A rule between fields (minSyncPeriod ≤ syncPeriod) broken by a default value.
+    const def = schemaAt(path)?.default;
+    message = `${message}; absent, so its default ${JSON.stringify(def)} applies`;
+  } else if (value === undefined && !exact) {
     message = `required field is missing (${message.replace(/^Invalid input: /, '')})`;
   } else {
     message = `${message.replace(/^Invalid input: /, '')}; got ${describeValue(value)}`;
@@ -156,7 +165,15 @@ function issueErrors(
 export function parseConfig(text: string, file: string): LoadResult {
   const hash = createHash('sha256').update(text).digest('hex');
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: `<<` keys are read as YAML 1.1 merge keys, as kube-proxy's Go YAML reads them;
+  // logLevel 'error': the library would otherwise print its warnings on the process.
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    logLevel: 'error',
+  });
   const pos = (n: YamlNode | undefined) => {
     const offset = n?.range?.[0];
     return offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
@@ -183,7 +200,15 @@ export function parseConfig(text: string, file: string): LoadResult {
     };
   }
   const doc = list[0];
-  const data: unknown = doc ? doc.toJS({ maxAliasCount: 100 }) : null;
+  let data: unknown;
+  try {
+    // Aliases beyond this many are an attack (billion laughs), not a config.
+    data = doc ? doc.toJS({ maxAliasCount: 100 }) : null;
+  } catch (e) {
+    // An unresolved alias or too many aliases: the library throws instead of reporting.
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    return { ok: false, errors: [makeError(file, { line: 1, col: 1 }, [], `YAML: ${msg}`)], hash };
+  }
   const result = configSchema.safeParse(data ?? null);
   if (result.success) return { ok: true, config: result.data, hash };
   for (const issue of result.error.issues) {

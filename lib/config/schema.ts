@@ -1,7 +1,14 @@
 // The KubeIpvsConfiguration file: one zod schema is the single source of truth for
 // validation, defaults, the exported JSON Schema and docs/config.md.
 import { z } from 'zod';
-import { GO_DURATION_PATTERN, parseDuration } from './duration.js';
+import {
+  formatDuration,
+  GO_DURATION_PATTERN,
+  GO_MAX_DURATION_MS,
+  GO_MAX_DURATION_TEXT,
+  parseDuration,
+  TIMER_MAX_MS,
+} from './duration.js';
 import { parseCidr, parseIp } from '../net/ip.js';
 import {
   SCHEDULERS,
@@ -19,11 +26,26 @@ export const KIND = 'KubeIpvsConfiguration';
 const DURATION_HELP =
   'a Go duration string such as "30s", "1m30s" or "500ms" (units ns, us, ms, s, m, h)';
 
-function duration(def: string, text: string) {
+/**
+ * A duration field. Every one fits Go's time.Duration; `timer` ones must also fit a Node.js
+ * timer, and `positive` ones must be above zero.
+ */
+function duration(def: string, text: string, limits: { timer?: true; positive?: true } = {}) {
   return z
     .string({ error: `expected ${DURATION_HELP}` })
     .regex(GO_DURATION_PATTERN, { error: `expected ${DURATION_HELP}` })
     .transform((s) => parseDuration(s) as number)
+    .refine((ms) => ms <= GO_MAX_DURATION_MS, {
+      error: `expected at most ${GO_MAX_DURATION_TEXT} (the longest Go duration)`,
+      abort: true,
+    })
+    .refine((ms) => !limits.timer || ms <= TIMER_MAX_MS, {
+      error: `expected at most ${formatDuration(TIMER_MAX_MS)} (the longest timer Node.js can set)`,
+      abort: true,
+    })
+    .refine((ms) => !limits.positive || ms > 0, {
+      error: 'expected more than 0s (a full resync needs a period)',
+    })
     .prefault(def)
     .describe(`${text} Duration string, parsed to milliseconds. Default "${def}".`);
 }
@@ -156,7 +178,9 @@ export const configSchema = z
       ),
     syncPeriod: duration(
       '30s',
-      'Longest interval between full resyncs against the kernel, which repair drift (as kube-proxy).',
+      'Longest interval between full resyncs against the kernel, which repair drift (as ' +
+        'kube-proxy). Above 0s and at least minSyncPeriod; at most 596h31m23.647s (a Node.js timer).',
+      { timer: true, positive: true },
     ),
     minSyncPeriod: duration(
       '1s',
@@ -164,6 +188,7 @@ export const configSchema = z
         'defaults this to 1s in iptables and nftables mode (kubernetes/kubernetes#92836) and ' +
         'to 0 in IPVS mode; 1s is kept because a rollout updates EndpointSlices many times a ' +
         'second. "0s" syncs on every change.',
+      { timer: true },
     ),
     tcpTimeout: duration(
       '0s',
@@ -281,6 +306,20 @@ export const configSchema = z
     // Refinements also run over partly invalid input; look only at what parsed.
     if (isSchedulerName(c.scheduler) && Array.isArray(c.schedulerFlags)) {
       checkFlags(c.scheduler, c.schedulerFlags, ctx, ['schedulerFlags']);
+    }
+    // A sync can never wait longer than the full resync that follows it.
+    const { syncPeriod, minSyncPeriod } = c as { syncPeriod: unknown; minSyncPeriod: unknown };
+    if (
+      typeof syncPeriod === 'number' &&
+      typeof minSyncPeriod === 'number' &&
+      syncPeriod > 0 &&
+      minSyncPeriod > syncPeriod
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minSyncPeriod'],
+        message: `expected at most syncPeriod (${formatDuration(syncPeriod)})`,
+      });
     }
   });
 

@@ -1,8 +1,20 @@
 // One manifest file → the Services, EndpointSlices and Endpoints it holds. Multi-document
 // YAML (or JSON); `kind: List` (and *List, as kubectl get -o yaml writes) is expanded.
-// Every problem names file:line:column. A file with any error yields no objects, so the
-// caller can keep the file's last good state.
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+// Every problem names file:line:column. A bad document (YAML syntax, an alias bomb, an
+// invalid object) is dropped alone: the file's other documents are still returned, and
+// `ok: false` tells the caller that something was dropped. Merge keys (`<<`) are read, as
+// kubectl reads them. The YAML library's own warnings are returned as located warnings;
+// it never prints them.
+import {
+  isCollection,
+  isMap,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 
 export type ManifestKind = 'Service' | 'EndpointSlice' | 'Endpoints';
 
@@ -53,7 +65,13 @@ export function parseManifest(
   defaultNamespace = 'default',
 ): ParsedManifest {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  // logLevel 'error': the library would print some warnings itself (process.emitWarning).
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    logLevel: 'error',
+    merge: true,
+  });
   const problems: ManifestProblem[] = [];
   const objects: ManifestObject[] = [];
   const pos = (n: YamlNode | null | undefined): { line: number; col: number } => {
@@ -66,15 +84,35 @@ export function parseManifest(
   const warn = (at: { line: number; col: number }, message: string): void => {
     problems.push({ file, line: at.line, column: at.col, severity: 'warning', message });
   };
+  const firstLine = (m: string): string => m.split('\n')[0] ?? m;
 
-  const docList = Array.isArray(docs) ? docs : [docs];
-  for (const d of docList) {
-    for (const e of d.errors) {
-      const at = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-      fail(at, e.message.split('\n')[0] ?? e.message);
+  /** The document as JSON, or undefined (and its problems recorded) when it is unusable. */
+  const toJson = (d: Document.Parsed): { value: unknown } | undefined => {
+    for (const w of d.warnings)
+      warn(w.linePos?.[0] ?? lineCounter.linePos(w.pos[0]), firstLine(w.message));
+    // toJS would stringify such a key and say so on the process's warning channel.
+    visit(d, {
+      Pair(_, pair) {
+        if (isCollection(pair.key)) {
+          warn(pos(pair.key), 'a key that is a mapping or a list is read as its YAML text');
+        }
+      },
+    });
+    if (d.errors.length > 0) {
+      for (const e of d.errors)
+        fail(e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]), firstLine(e.message));
+      return undefined;
     }
-  }
-  if (problems.length > 0) return { ok: false, objects: [], problems };
+    try {
+      // Aliases beyond this many are an attack (billion laughs), not a manifest.
+      return { value: d.toJS({ maxAliasCount: 100 }) };
+    } catch (e) {
+      // An unresolved alias, or too many aliases: the library throws for the document.
+      const start = d.contents ?? undefined;
+      fail(pos(start), `YAML: ${firstLine(e instanceof Error ? e.message : String(e))}`);
+      return undefined;
+    }
+  };
 
   const take = (value: unknown, node: YamlNode | null | undefined): void => {
     const at = pos(node);
@@ -107,7 +145,11 @@ export function parseManifest(
     }
     const want = API_VERSIONS[kind];
     if (value.apiVersion !== want) {
-      fail(at, `${kind} must have apiVersion ${want}, found ${JSON.stringify(value.apiVersion)}`);
+      const found =
+        value.apiVersion === undefined
+          ? '; apiVersion is missing'
+          : `, found ${JSON.stringify(value.apiVersion)}`;
+      fail(at, `${kind} must have apiVersion ${want}${found}`);
       return;
     }
     const meta = isObj(value.metadata) ? value.metadata : undefined;
@@ -130,7 +172,10 @@ export function parseManifest(
     objects.push({ kind, namespace, name, object, file, line: at.line });
   };
 
-  for (const d of docList) take(d.toJS({ maxAliasCount: 100 }), d.contents);
-  if (problems.some((p) => p.severity === 'error')) return { ok: false, objects: [], problems };
-  return { ok: true, objects, problems };
+  for (const d of docs) {
+    const json = toJson(d);
+    if (json) take(json.value, d.contents);
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { ok: !problems.some((p) => p.severity === 'error'), objects, problems };
 }

@@ -1,19 +1,29 @@
 // Standalone source: a directory of YAML files holding Services, EndpointSlices and
 // Endpoints (mirrored into EndpointSlices as the control plane would), fed into an
-// ObjectSink and watched for changes (fs.watch, debounced). A file that fails to parse keeps
-// its last good objects; its errors are reported with file and line.
+// ObjectSink and watched for changes (fs.watch, debounced). Every problem is reported with
+// file and line.
+//
+// A bad document is dropped alone. When a file that was read cleanly before turns bad (an
+// edit in progress), its last clean objects stay in effect until it is fixed, so a typo in
+// a watched file never withdraws the Services that were working; a file without a clean
+// past (first read, as in `render`) contributes its good documents.
+//
+// An object (kind/namespace/name) defined more than once: the last definition wins, in
+// file-name order and within a file, and each ignored definition gets a warning naming both.
 //
 // Only changed files are re-parsed, and only the objects they define or used to define are
-// pushed to the sink. Files: *.yaml, *.yml, *.json directly in the directory, not starting
-// with '.', so editor swap files and the ..data links of a mounted ConfigMap are skipped
-// (their targets are read through the visible symlinks).
+// pushed to the sink. Files: *.yaml, *.yml, *.json directly in the directory; symlinks to
+// files are followed, subdirectories are not read (each is reported). Names starting with
+// '.' are skipped quietly: editor swap files, and a mounted ConfigMap's ..data and
+// ..<timestamp> entries, whose files are read through the visible top-level links.
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1EndpointSlice, V1Endpoints, V1Service } from '@kubernetes/client-node';
 import { mirrorEndpoints, mirrorRefusal } from './endpoints-mirror.js';
 import { parseManifest, type ManifestObject, type ManifestProblem } from './manifest-parse.js';
 import type { ObjectSink } from './sink.js';
+import { isSystemError, systemErrorReason } from '../system-error.js';
 
 export interface ManifestSourceOptions {
   dir: string;
@@ -33,9 +43,11 @@ export interface ScanResult {
 
 interface FileState {
   content: string;
-  /** Last good objects, by object key. */
+  /** Objects in effect, by object key. */
   objects: Map<string, ManifestObject>;
-  /** Problems of the last parse (errors mean objects are the previous good ones). */
+  /** The objects come from a parse without errors. */
+  clean: boolean;
+  /** Problems of the last parse. */
   problems: ManifestProblem[];
 }
 
@@ -45,15 +57,32 @@ function objectKey(kind: string, namespace: string, name: string): string {
 
 const WANTED = /\.(ya?ml|json)$/i;
 
+function duplicateWarning(ignored: ManifestObject, used: ManifestObject): ManifestProblem {
+  return {
+    file: ignored.file,
+    line: ignored.line,
+    column: 1,
+    severity: 'warning',
+    message: `${ignored.kind} ${ignored.namespace}/${ignored.name} is ignored: defined again at ${used.file}:${used.line}, which is used`,
+  };
+}
+
+/** A directory entry that is not read, and why. */
+function skippedEntry(path: string, severity: 'error' | 'warning', why: string): ManifestProblem {
+  return { file: path, line: 0, column: 0, severity, message: `skipped: ${why}` };
+}
+
 export class ManifestSource {
   private readonly files = new Map<string, FileState>();
   /** Object key → the files defining it. */
   private readonly definers = new Map<string, Set<string>>();
-  /** Object key → the definition in effect (from the first file, by name). */
+  /** Object key → the definition in effect (from the last file, by name). */
   private readonly effective = new Map<string, { obj: ManifestObject; json: string }>();
   /** Endpoints key (ns/name) → mirrored slice name → JSON. */
   private readonly mirrored = new Map<string, Map<string, string>>();
   private readonly mirrorNotes = new Map<string, ManifestProblem[]>();
+  /** Directory entries not read in the last scan (and the directory itself, unreadable). */
+  private entryProblems: ManifestProblem[] = [];
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<ScanResult> | undefined;
@@ -82,17 +111,19 @@ export class ManifestSource {
   }
 
   problems(): ManifestProblem[] {
-    const out: ManifestProblem[] = [];
-    for (const [, f] of [...this.files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out.push(...f.problems);
-    }
-    for (const [, defs] of this.duplicates()) out.push(defs);
+    const byPath: Array<[string, ManifestProblem[]]> = [...this.files.entries()].map(
+      ([file, f]) => [file, f.problems],
+    );
+    for (const p of this.entryProblems) byPath.push([p.file, [p]]);
+    byPath.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const out = byPath.flatMap(([, ps]) => ps);
+    out.push(...this.duplicates());
     for (const notes of this.mirrorNotes.values()) out.push(...notes);
     return out;
   }
 
-  private duplicates(): Array<[string, ManifestProblem]> {
-    const out: Array<[string, ManifestProblem]> = [];
+  private duplicates(): ManifestProblem[] {
+    const out: ManifestProblem[] = [];
     for (const [key, files] of this.definers) {
       if (files.size < 2) continue;
       const eff = this.effective.get(key);
@@ -100,16 +131,7 @@ export class ManifestSource {
       for (const f of [...files].sort()) {
         if (f === eff.obj.file) continue;
         const o = this.files.get(f)?.objects.get(key);
-        out.push([
-          key,
-          {
-            file: f,
-            line: o?.line ?? 0,
-            column: 1,
-            severity: 'warning',
-            message: `${eff.obj.kind} ${eff.obj.namespace}/${eff.obj.name} is also defined in ${eff.obj.file}:${eff.obj.line}, which is used`,
-          },
-        ]);
+        if (o) out.push(duplicateWarning(o, eff.obj));
       }
     }
     return out;
@@ -144,21 +166,73 @@ export class ManifestSource {
     }
   }
 
+  /** The manifest files to read now; every other entry worth mentioning is reported. */
+  private async listFiles(dir: string, names: string[]): Promise<string[]> {
+    const files: string[] = [];
+    const report = (p: ManifestProblem) => this.entryProblems.push(p);
+    for (const n of names.filter((n) => !n.startsWith('.')).sort()) {
+      const path = join(dir, n);
+      const wanted = WANTED.test(n);
+      try {
+        const st = await stat(path);
+        if (st.isDirectory())
+          report(skippedEntry(path, 'warning', 'a directory (subdirectories are not read)'));
+        else if (!wanted) continue;
+        else if (st.isFile()) files.push(path);
+        else report(skippedEntry(path, 'warning', 'not a regular file'));
+      } catch (e) {
+        if (!isSystemError(e)) throw e;
+        if (!wanted) continue;
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          report(skippedEntry(path, 'error', `cannot read the file: ${systemErrorReason(e)}`));
+          continue;
+        }
+        // A link to nothing; or the entry vanished since readdir, which is no news.
+        const target = await readlink(path).catch(() => undefined);
+        if (target !== undefined && (await lstat(path).catch(() => undefined))?.isSymbolicLink()) {
+          report(skippedEntry(path, 'warning', `a symbolic link to nothing (${target})`));
+        }
+      }
+    }
+    return files;
+  }
+
   private async scanOnce(): Promise<ScanResult> {
     this.scans++;
     const dir = this.opts.dir;
-    const names = (await readdir(dir)).filter((n) => !n.startsWith('.') && WANTED.test(n)).sort();
+    this.entryProblems = [];
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      // Keep what is in effect: a directory that is briefly away must not withdraw everything.
+      this.entryProblems.push({
+        file: dir,
+        line: 0,
+        column: 0,
+        severity: 'error',
+        message: `cannot read the directory: ${systemErrorReason(e)}`,
+      });
+      const result = { changedFiles: [], problems: this.problems() };
+      this.opts.onScan?.(result);
+      return result;
+    }
     const seen = new Set<string>();
     const changedFiles: string[] = [];
     const touched = new Set<string>();
-    for (const n of names) {
-      const file = join(dir, n);
+    for (const file of await this.listFiles(dir, names)) {
       let content: string;
       try {
-        if (!(await stat(file)).isFile()) continue;
         content = await readFile(file, 'utf8');
-      } catch {
-        // Vanished between readdir and read: treated as gone.
+      } catch (e) {
+        if (!isSystemError(e)) throw e;
+        if (e.code === 'ENOENT') continue; // vanished: gone
+        // Unreadable now: what it defined stays in effect, as for a parse error.
+        this.entryProblems.push(
+          skippedEntry(file, 'error', `cannot read the file: ${systemErrorReason(e)}`),
+        );
+        if (this.files.has(file)) seen.add(file);
         continue;
       }
       seen.add(file);
@@ -166,13 +240,9 @@ export class ManifestSource {
       if (prev && prev.content === content) continue;
       changedFiles.push(file);
       const parsed = parseManifest(content, file);
-      if (!parsed.ok) {
-        // Keep the last good objects of this file.
-        this.files.set(file, {
-          content,
-          objects: prev?.objects ?? new Map(),
-          problems: parsed.problems,
-        });
+      if (!parsed.ok && prev?.clean) {
+        // An edit in progress: the last clean objects stay in effect.
+        this.files.set(file, { ...prev, content, problems: parsed.problems });
         continue;
       }
       const objects = new Map<string, ManifestObject>();
@@ -180,19 +250,12 @@ export class ManifestSource {
       for (const o of parsed.objects) {
         const key = objectKey(o.kind, o.namespace, o.name);
         const earlier = objects.get(key);
-        if (earlier) {
-          problems.push({
-            file,
-            line: o.line,
-            column: 1,
-            severity: 'warning',
-            message: `${o.kind} ${o.namespace}/${o.name} is defined again (first at line ${earlier.line}); the later one is used`,
-          });
-        }
+        if (earlier) problems.push(duplicateWarning(earlier, o));
         objects.set(key, o);
       }
+      problems.sort((a, b) => a.line - b.line || a.column - b.column);
       this.setFileObjects(file, prev?.objects, objects, touched);
-      this.files.set(file, { content, objects, problems });
+      this.files.set(file, { content, objects, clean: parsed.ok, problems });
     }
     for (const file of [...this.files.keys()]) {
       if (seen.has(file)) continue;
@@ -235,8 +298,9 @@ export class ManifestSource {
     const remirror = new Set<string>();
     for (const key of touched) {
       const defs = this.definers.get(key);
-      const first = defs && defs.size > 0 ? [...defs].sort()[0] : undefined;
-      const obj = first !== undefined ? this.files.get(first)?.objects.get(key) : undefined;
+      // The last definition wins, in file-name order as within a file.
+      const last = defs && defs.size > 0 ? [...defs].sort().at(-1) : undefined;
+      const obj = last !== undefined ? this.files.get(last)?.objects.get(key) : undefined;
       const json = obj ? JSON.stringify(obj.object) : undefined;
       const prev = this.effective.get(key);
       if (prev?.json === json) continue;

@@ -205,6 +205,23 @@ describe('kube-ipvs command (real process)', function () {
     expect(r.stdout).to.contain('-A -t 10.0.170.92:80 -s rr\n');
   });
 
+  it("render: a bad document drops only itself (file:line), its file's other objects are rendered", async () => {
+    const manifests = join(dir, 'm5');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(
+      join(manifests, 'mixed.yaml'),
+      `${WEB}---\nkind: Service\nmetadata: {name: no-api}\nspec: {clusterIP: 10.0.0.9, ports: [{port: 80}]}\n`,
+    );
+    const r = await run(['render', '--manifests', manifests, '--node-name', 'node-a']);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('-A -t 10.0.170.92:80 -s rr\n');
+    expect(r.stdout).to.not.contain('10.0.0.9');
+    expect(r.stderr).to.contain(
+      `${join(manifests, 'mixed.yaml')}:20:1: error: Service must have apiVersion v1; apiVersion is missing\n`,
+    );
+  });
+
   it('render refuses a bad config file with its errors, exit 1', async () => {
     const r = await run([
       'render',
@@ -241,6 +258,49 @@ describe('kube-ipvs command (real process)', function () {
     const badCmd = await run(['frobnicate']);
     expect(badCmd.code).to.equal(2);
     expect(badCmd.stderr).to.contain("unknown command 'frobnicate'");
+  });
+
+  it("a missing option value and a repeated option get the command's own message, exit 2", async () => {
+    const cases: Array<[string[], string]> = [
+      [['render', '--manifests'], 'kube-ipvs render: --manifests needs a value\n'],
+      [
+        ['render', '--manifests', '--node-name', 'x'],
+        'kube-ipvs render: --manifests needs a value\n',
+      ],
+      [['check', '--config'], 'kube-ipvs check: --config needs a value\n'],
+      [
+        ['check', '--config', 'a.yaml', '--config', 'b.yaml'],
+        'kube-ipvs check: --config given twice\n',
+      ],
+      [
+        ['render', '--manifests=a', '--node-name', 'n', '--manifests', 'b'],
+        'kube-ipvs render: --manifests given twice\n',
+      ],
+      [['version', '--short'], "kube-ipvs version: unknown option '--short'\n"],
+    ];
+    for (const [args, first] of cases) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr.split('\n')[0] + '\n', args.join(' ')).to.equal(first);
+      expect(r.stderr, args.join(' ')).to.match(/\nusage: kube-ipvs /);
+    }
+  });
+
+  it("help COMMAND prints that command's help; -v and --version print the version", async () => {
+    const viaHelp = await run(['help', 'render']);
+    const viaFlag = await run(['render', '--help']);
+    expect(viaHelp.code).to.equal(0);
+    expect(viaHelp.stdout).to.contain('--node-addresses');
+    expect(viaHelp.stdout).to.equal(viaFlag.stdout);
+    const unknown = await run(['help', 'bogus']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain("unknown command 'bogus'");
+    const version = await run(['version']);
+    for (const flag of ['-v', '--version']) {
+      const r = await run([flag]);
+      expect(r.code, flag).to.equal(0);
+      expect(r.stdout, flag).to.equal(version.stdout);
+    }
   });
 
   it('render of a missing directory fails with exit 1', async () => {

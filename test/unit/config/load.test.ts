@@ -132,6 +132,61 @@ describe('config/load', () => {
     ]);
   });
 
+  it('sync periods: syncPeriod above 0, minSyncPeriod not above it, both settable as a timer', () => {
+    expect(errors(`${HEAD}syncPeriod: 0s\n`)).to.deep.equal([
+      'cfg.yaml:3:13: syncPeriod: expected more than 0s (a full resync needs a period); got "0s"',
+    ]);
+    expect(errors(`${HEAD}syncPeriod: 30s\nminSyncPeriod: 1m\n`)).to.deep.equal([
+      'cfg.yaml:4:16: minSyncPeriod: expected at most syncPeriod (30s); got "1m"',
+    ]);
+    expect(errors(`${HEAD}syncPeriod: 600h\n`)).to.deep.equal([
+      'cfg.yaml:3:13: syncPeriod: expected at most 596h31m23.647s (the longest timer Node.js can set); got "600h"',
+    ]);
+    expect(errors(`${HEAD}syncPeriod: 500ms\n`)).to.deep.equal([
+      'cfg.yaml:1:1: minSyncPeriod: expected at most syncPeriod (500ms); absent, so its default "1s" applies',
+    ]);
+    const ok = parseConfig(`${HEAD}syncPeriod: 596h\nminSyncPeriod: 0s\n`, 'cfg.yaml');
+    expect(ok.ok).to.equal(true);
+  });
+
+  it("durations beyond Go's limit (max int64 nanoseconds) are refused for every field", () => {
+    expect(
+      errors(`${HEAD}udpTimeout: 2562048h\ngracefulTermination: {timeout: 9999999999h}\n`),
+    ).to.deep.equal([
+      'cfg.yaml:3:13: udpTimeout: expected at most 2562047h47m16.854775807s (the longest Go duration); got "2562048h"',
+      'cfg.yaml:4:32: gracefulTermination.timeout: expected at most 2562047h47m16.854775807s (the longest Go duration); got "9999999999h"',
+    ]);
+    const ok = parseConfig(`${HEAD}udpTimeout: 2562047h\n`, 'cfg.yaml');
+    expect(ok.ok).to.equal(true);
+  });
+
+  it('YAML merge keys (<<) work', () => {
+    const merged = parseConfig(
+      `${HEAD}services:\n- &web {match: {name: web}, scheduler: sh, flags: [sh-port]}\n- <<: *web\n  match: {name: api}\n`,
+      'cfg.yaml',
+    );
+    expect(merged.ok ? merged.config.services : merged.errors).to.deep.equal([
+      { match: { name: 'web' }, scheduler: 'sh', flags: ['sh-port'] },
+      { match: { name: 'api' }, scheduler: 'sh', flags: ['sh-port'] },
+    ]);
+  });
+
+  it('an alias bomb or an unresolved alias is an error with its position, not a crash', () => {
+    const bomb =
+      `${HEAD}services:\n` +
+      '- &a {match: {labels: {a: b}}, scheduler: rr}\n' +
+      `- &b [${Array(9).fill('*a').join(', ')}]\n` +
+      `- &c [${Array(9).fill('*b').join(', ')}]\n` +
+      `- &d [${Array(9).fill('*c').join(', ')}]\n` +
+      `- [${Array(9).fill('*d').join(', ')}]\n`;
+    expect(errors(bomb)).to.deep.equal([
+      'cfg.yaml:1:1: (document): YAML: Excessive alias count indicates a resource exhaustion attack',
+    ]);
+    expect(errors(`${HEAD}scheduler: *nope\n`)).to.deep.equal([
+      'cfg.yaml:1:1: (document): YAML: Unresolved alias (the anchor must be set before the alias): nope',
+    ]);
+  });
+
   it('G-6: scheduler flags must fit their scheduler, as ipvsadm -b requires', () => {
     expect(errors(HEAD + 'scheduler: rr\nschedulerFlags: [sh-port]\n')).to.deep.equal([
       'cfg.yaml:4:18: schedulerFlags[0]: "sh-port" applies only to the sh scheduler, not "rr"; with rr use flag-1, flag-2, flag-3; got "sh-port"',

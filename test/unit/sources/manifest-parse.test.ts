@@ -104,4 +104,89 @@ describe('sources/manifest-parse', () => {
     );
     expect(r.objects.map((o) => o.name)).to.deep.equal(['j']);
   });
+
+  const svc = (name: string) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\n`;
+
+  it('a bad document drops only itself, with its line; the other documents are kept', () => {
+    const bad = [
+      // A YAML syntax error (a nested mapping in a compact one) and a validation error.
+      'apiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: type: x: y\n',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: Not_Valid}\n',
+    ];
+    for (const middle of bad) {
+      const r = parseManifest(`${svc('a')}---\n${middle}---\n${svc('c')}`, 'f.yaml');
+      expect(r.ok).to.equal(false);
+      expect(r.objects.map((o) => `${o.name}@${o.line}`)).to.deep.equal([
+        'a@1',
+        `c@${5 + middle.split('\n').length}`,
+      ]);
+      expect(r.problems).to.not.deep.equal([]);
+      for (const p of r.problems) {
+        expect(p).to.include({ severity: 'error', file: 'f.yaml' });
+        expect(p.line).to.be.within(5, 8);
+      }
+    }
+  });
+
+  it('an alias bomb or an unresolved alias is an error of its document, not a crash', () => {
+    const bomb =
+      'apiVersion: v1\nkind: Service\nmetadata: {name: boom}\nspec:\n' +
+      '  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n' +
+      '  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n' +
+      '  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n';
+    const unresolved = 'apiVersion: v1\nkind: Service\nmetadata: {name: *nope}\n';
+    for (const [doc, message] of [
+      [bomb, /alias/i],
+      [unresolved, /alias.*nope/i],
+    ] as const) {
+      const r = parseManifest(`${svc('a')}---\n${doc}`, 'bomb.yaml');
+      expect(r.objects.map((o) => o.name)).to.deep.equal(['a']);
+      expect(r.problems).to.have.length(1);
+      expect(r.problems[0]).to.include({ file: 'bomb.yaml', line: 5, severity: 'error' });
+      expect(r.problems[0]?.message).to.match(message);
+    }
+  });
+
+  it("the YAML library's warnings become located warnings, never process warnings", async () => {
+    const emitted: unknown[] = [];
+    const onWarning = (w: unknown) => emitted.push(w);
+    process.on('warning', onWarning);
+    const realWarn = console.warn;
+    console.warn = (...a: unknown[]) => emitted.push(a);
+    try {
+      const r = parseManifest(
+        `${svc('a')}spec:\n  selector:\n    ? [x, y]\n    : z\n  type: !weird ClusterIP\n`,
+        'w.yaml',
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(r.ok).to.equal(true);
+      expect(r.objects.map((o) => o.name)).to.deep.equal(['a']);
+      expect(r.problems.map((p) => `${p.line}:${p.column} ${p.severity}`)).to.deep.equal([
+        '6:7 warning',
+        '8:9 warning',
+      ]);
+      expect(r.problems[0]?.message).to.match(/key .*mapping or a list/);
+      expect(r.problems[1]?.message).to.match(/!weird/);
+    } finally {
+      process.off('warning', onWarning);
+      console.warn = realWarn;
+    }
+    expect(emitted).to.deep.equal([]);
+  });
+
+  it('a missing apiVersion is called missing', () => {
+    const r = parseManifest('kind: Service\nmetadata: {name: a}\n', 'f.yaml');
+    expect(r.problems[0]?.message).to.equal(
+      'Service must have apiVersion v1; apiVersion is missing',
+    );
+  });
+
+  it('YAML merge keys (<<) work, as in kubectl', () => {
+    const r = parseManifest(
+      'apiVersion: v1\nkind: Service\nmetadata:\n  <<: {name: merged, namespace: prod}\n',
+      'm.yaml',
+    );
+    expect(r.problems).to.deep.equal([]);
+    expect(r.objects.map((o) => `${o.namespace}/${o.name}`)).to.deep.equal(['prod/merged']);
+  });
 });

@@ -152,19 +152,77 @@ describe('sources/manifests (directory source)', () => {
     expect(sink.services.size).to.equal(0);
   });
 
-  it('an object defined in two files: the first file by name wins, with a warning', async () => {
+  it('an object defined in two files: the last file by name wins, with a warning naming both', async () => {
     writeFileSync(join(dir, 'a.yaml'), svcYaml('dup', '  type: NodePort\n'));
     writeFileSync(join(dir, 'b.yaml'), svcYaml('dup'));
     const sink = new RecordingSink();
     const src = new ManifestSource({ dir, sink });
     const scan = await src.load();
-    expect(sink.services.get('default/dup')?.spec?.type).to.equal('NodePort');
-    expect(scan.problems).to.have.length(1);
-    expect(scan.problems[0]).to.include({ file: join(dir, 'b.yaml'), severity: 'warning' });
-    unlinkSync(join(dir, 'a.yaml'));
-    const after = await src.rescan();
     expect(sink.services.get('default/dup')?.spec?.type).to.equal(undefined);
+    expect(scan.problems).to.deep.equal([
+      {
+        file: join(dir, 'a.yaml'),
+        line: 1,
+        column: 1,
+        severity: 'warning',
+        message: `Service default/dup is ignored: defined again at ${join(dir, 'b.yaml')}:1, which is used`,
+      },
+    ]);
+    unlinkSync(join(dir, 'b.yaml'));
+    const after = await src.rescan();
+    expect(sink.services.get('default/dup')?.spec?.type).to.equal('NodePort');
     expect(after.problems).to.deep.equal([]);
+  });
+
+  it('an object defined twice in one file: the same rule, the later one wins', async () => {
+    const f = join(dir, 'a.yaml');
+    writeFileSync(f, `${svcYaml('dup', '  type: NodePort\n')}---\n${svcYaml('dup')}`);
+    const sink = new RecordingSink();
+    const scan = await new ManifestSource({ dir, sink }).load();
+    expect(sink.services.get('default/dup')?.spec?.type).to.equal(undefined);
+    expect(scan.problems).to.deep.equal([
+      {
+        file: f,
+        line: 1,
+        column: 1,
+        severity: 'warning',
+        message: `Service default/dup is ignored: defined again at ${f}:9, which is used`,
+      },
+    ]);
+  });
+
+  it('first read of a file with one bad document: the other documents are used', async () => {
+    const f = join(dir, 'a.yaml');
+    writeFileSync(
+      f,
+      `${svcYaml('one')}---\napiVersion: v1\nkind: Service\nmetadata: {name: Bad_Name}\n---\n${svcYaml('two')}`,
+    );
+    const sink = new RecordingSink();
+    const scan = await new ManifestSource({ dir, sink }).load();
+    expect([...sink.services.keys()].sort()).to.deep.equal(['default/one', 'default/two']);
+    expect(scan.problems).to.have.length(1);
+    expect(scan.problems[0]).to.include({ file: f, line: 8, severity: 'error' });
+  });
+
+  it('reports unreadable files, dangling links and subdirectories; skips ..data quietly', async () => {
+    writeFileSync(join(dir, 'ok.yaml'), svcYaml('ok'));
+    symlinkSync('nowhere.yaml', join(dir, 'dangling.yaml'));
+    symlinkSync('loop.yaml', join(dir, 'loop.yaml'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'svc.yaml'), svcYaml('nested'));
+    // A ConfigMap volume's internals, and a visible link into them, which is read.
+    mkdirSync(join(dir, '..2024_01_01'));
+    writeFileSync(join(dir, '..2024_01_01', 'cm.yaml'), svcYaml('cm'));
+    symlinkSync('..2024_01_01', join(dir, '..data'));
+    symlinkSync(join('..data', 'cm.yaml'), join(dir, 'cm.yaml'));
+    const sink = new RecordingSink();
+    const scan = await new ManifestSource({ dir, sink }).load();
+    expect([...sink.services.keys()].sort()).to.deep.equal(['default/cm', 'default/ok']);
+    expect(scan.problems.map((p) => `${p.file} ${p.severity}: ${p.message}`)).to.deep.equal([
+      `${join(dir, 'dangling.yaml')} warning: skipped: a symbolic link to nothing (nowhere.yaml)`,
+      `${join(dir, 'loop.yaml')} error: skipped: cannot read the file: too many symbolic links encountered`,
+      `${join(dir, 'sub')} warning: skipped: a directory (subdirectories are not read)`,
+    ]);
   });
 
   it('follows the directory with fs.watch, including a ConfigMap-style ..data symlink swap', async () => {
