@@ -71,8 +71,8 @@ export function tail(text: string, lines: number): string {
   return all.slice(Math.max(0, all.length - lines)).join('\n');
 }
 
-// scripts/uml-kernel.sh unpacks a newer UML here when the system's does not boot on
-// this host; the system's is used otherwise.
+// scripts/uml-kernel.sh puts a UML that boots here (linux.uml and modules/) when the
+// system's does not boot on this host as it is; the system's is used otherwise.
 const cachedUml = resolve(dirname(fileURLToPath(import.meta.url)), '../../../.cache/uml');
 
 export function umlBinary(): string {
@@ -84,9 +84,7 @@ export function umlBinary(): string {
 /** The UML kernel's modules, one directory per kernel release, beside its binary. */
 export function umlModulesRoot(): string {
   const bin = umlBinary();
-  return bin === join(cachedUml, 'linux.uml')
-    ? join(cachedUml, 'root/usr/lib/uml/modules')
-    : '/usr/lib/uml/modules';
+  return bin === join(cachedUml, 'linux.uml') ? join(cachedUml, 'modules') : '/usr/lib/uml/modules';
 }
 
 /** Why UML cannot run here, or undefined when it can. */
