@@ -1,11 +1,14 @@
 // `node dist/test/kernel/bindings/capture-replies.js [--host] [OUT_DIR]`: records real
 // kernel replies for the unit tests (test/fixtures/kernel-replies/). By default it boots
 // UML once (test/harness/uml.ts) and runs itself inside, where it programs a small IPVS
-// table with ipvsadm; `--host` records only the generic-netlink controller replies,
-// which the host kernel gives without IPVS. Each request goes out on a raw netlink
+// table with ipvsadm, sends a little traffic through it and writes the IPVS replies,
+// each with ipvsadm's listing of the same state in its comment; `--host` records only
+// the generic-netlink controller replies, which the host kernel gives without IPVS. Each request goes out on a raw netlink
 // socket (extended and capped ACKs on, as openConnection sets them) and every reply
 // datagram is written as one hex line. Not a test: run it by hand to renew fixtures.
+import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as C from '../../../bindings/ipvs/constants.js';
@@ -46,7 +49,11 @@ const SETUP: string[][] = [
   ['ip', 'link', 'add', 'd0', 'type', 'dummy'],
   ['ip', 'link', 'set', 'd0', 'up'],
   ['ip', 'addr', 'add', '10.1.0.1/16', 'dev', 'd0'],
-  ['ip', 'addr', 'add', 'fd00:1::1/64', 'dev', 'd0'],
+  ['ip', 'addr', 'add', 'fd00:1::1/64', 'dev', 'd0', 'nodad'],
+  // The virtual addresses are local, as kube-proxy puts them on kube-ipvs0, so a local
+  // client's packets pass IPVS (and its counters) on the way out.
+  ['ip', 'addr', 'add', '10.96.0.1/32', 'dev', 'd0'],
+  ['ip', 'addr', 'add', 'fd00::1/128', 'dev', 'd0', 'nodad'],
   ['ipvsadm', '-A', '-t', '10.96.0.1:443', '-s', 'rr', '-p', '10800', '-M', '255.255.255.0'],
   ['ipvsadm', '-a', '-t', '10.96.0.1:443', '-r', '10.1.0.5:6443', '-m', '-w', '3'],
   [
@@ -68,8 +75,43 @@ const SETUP: string[][] = [
   ['ipvsadm', '-a', '-u', '[fd00::1]:53', '-r', '[fd00:1::5]:5353', '-m', '-w', '1'],
 ];
 
+/** `note` may span lines (ipvsadm's own listing of the same table, as a second reading). */
 function hex(datagrams: Buffer[], note: string): string {
-  return `# ${note}\n${datagrams.map((d) => d.toString('hex')).join('\n')}\n`;
+  const comment = note
+    .trimEnd()
+    .split('\n')
+    .map((l) => `# ${l}`.trimEnd())
+    .join('\n');
+  return `${comment}\n${datagrams.map((d) => d.toString('hex')).join('\n')}\n`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Traffic that gives the counters values a test can tell from zero: two UDP datagrams
+ * of 10 bytes to [fd00::1]:53 and one TCP SYN to 10.96.0.1:443. The real servers sit
+ * behind a dummy device, so nothing answers; the TCP socket is closed before its first
+ * retransmit (1 s), which leaves exactly one SYN counted.
+ */
+async function traffic(): Promise<void> {
+  const udp = createSocket('udp6');
+  for (let i = 0; i < 2; i++)
+    await new Promise<void>((res, rej) =>
+      udp.send(Buffer.alloc(10, i), 53, 'fd00::1', (e) => (e ? rej(e) : res())),
+    );
+  udp.close();
+  const tcp = connect({ host: '10.96.0.1', port: 443 });
+  tcp.on('error', () => undefined);
+  await sleep(300);
+  tcp.destroy();
+  // The kernel folds its per-CPU counters into what a dump reports on the estimator's
+  // 2-second tick; before that the dump shows zeros.
+  await sleep(2500);
+}
+
+/** ipvsadm's listing: an independent decoder of the same kernel state. */
+async function ipvsadm(...args: string[]): Promise<string> {
+  return (await run('ipvsadm', ['-Ln', ...args])).stdout;
 }
 
 /** Sends one message and reads datagrams until NLMSG_DONE or an NLMSG_ERROR. */
@@ -134,6 +176,8 @@ function write(outDir: string, files: Record<string, string>): void {
 async function inside(outDir: string): Promise<void> {
   await run('modprobe', ['-a', 'ipv6', 'ip_vs', 'ip_vs_rr', 'ip_vs_sh']);
   for (const argv of SETUP) await run(argv[0] ?? '', argv.slice(1));
+  await traffic();
+  const kernel = `UML ${release()}`;
   const conn = openConnection(NETLINK_GENERIC, { blocking: true });
   const family = (await resolveFamily(conn, C.IPVS_GENL_NAME)).id;
   conn.close();
@@ -148,23 +192,35 @@ async function inside(outDir: string): Promise<void> {
       false,
     ),
   );
+  // Each dump is read, then ipvsadm lists the same state at once (rates move every 2 s).
+  const serviceDump = exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_SERVICE));
+  const serviceList = [
+    await ipvsadm('--exact', '--stats'),
+    await ipvsadm('--exact', '--rate'),
+  ].join('');
+  const destDump = exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_DEST, svc443));
+  const destList = [
+    await ipvsadm(),
+    await ipvsadm('--thresholds'),
+    await ipvsadm('--persistent-conn'),
+    await ipvsadm('--exact', '--stats'),
+  ].join('');
   const files: Record<string, string> = {
-    ...genlFiles(sock, `UML ${release()}`),
     'ctrl-getfamily-ipvs.hex': hex(
       exchange(sock, GENL_ID_CTRL, NLM_F_ACK, getFamily(C.IPVS_GENL_NAME)),
-      `CTRL_CMD_GETFAMILY "IPVS" with NLM_F_ACK: the family, then the ACK (IPVS family id ${family})`,
+      `CTRL_CMD_GETFAMILY "IPVS" with NLM_F_ACK (${kernel}): the family, then the ACK (IPVS family id ${family})`,
     ),
     'ipvs-service-dump.hex': hex(
-      exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_SERVICE)),
-      'IPVS_CMD_GET_SERVICE dump: two services, then NLMSG_DONE',
+      serviceDump,
+      `IPVS_CMD_GET_SERVICE dump (${kernel}): two services, then NLMSG_DONE\n${serviceList}`,
     ),
     'ipvs-dest-dump.hex': hex(
-      exchange(sock, family, NLM_F_DUMP, ipvs(C.IPVS_CMD_GET_DEST, svc443)),
-      'IPVS_CMD_GET_DEST dump of TCP 10.96.0.1:443: two destinations, then NLMSG_DONE',
+      destDump,
+      `IPVS_CMD_GET_DEST dump of TCP 10.96.0.1:443 (${kernel}): two destinations, then NLMSG_DONE\n${destList}`,
     ),
     'ipvs-get-info.hex': hex(
       exchange(sock, family, NLM_F_ACK, ipvs(C.IPVS_CMD_GET_INFO)),
-      'IPVS_CMD_GET_INFO with NLM_F_ACK: the info, then the ACK',
+      `IPVS_CMD_GET_INFO with NLM_F_ACK (${kernel}): the info, then the ACK\n${(await ipvsadm()).split('\n')[0] ?? ''}`,
     ),
     'ipvs-error-exists.hex': hex(
       exchange(
@@ -193,7 +249,7 @@ async function inside(outDir: string): Promise<void> {
           ),
         ),
       ),
-      'IPVS_CMD_NEW_SERVICE for an existing service: EEXIST, capped',
+      `IPVS_CMD_NEW_SERVICE for an existing service (${kernel}): EEXIST, capped`,
     ),
   };
   sock.close();
