@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { formatIPv4, formatIPv6, parseIPv4 } from '../../../../bindings/ipvs/address.js';
 import {
   decodeDestination,
+  decodeInfo,
   decodeService,
+  decodeStats,
   writeDestination,
   writeService,
   writeServiceId,
@@ -16,9 +18,33 @@ import {
   type IpvsService,
 } from '../../../../bindings/ipvs/types.js';
 import { AttrMap } from '../../../../bindings/netlink/attributes.js';
+import {
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_CAPPED,
+  NLM_F_MULTI,
+} from '../../../../bindings/netlink/constants.js';
 import { encodeWith } from '../../../../bindings/netlink/writer.js';
-import { NetlinkDecodeError } from '../../../../bindings/netlink/errors.js';
+import { NetlinkDecodeError, errnoName } from '../../../../bindings/netlink/errors.js';
+import { decodeGenl } from '../../../../bindings/netlink/genl.js';
+import {
+  type NetlinkMessage,
+  decodeErrorReply,
+  decodeMessages,
+} from '../../../../bindings/netlink/message.js';
+import { kernelReplies } from '../kernel-replies.js';
 import { must } from '../must.js';
+import { UML_IPVS_FAMILY, umlDestinations443, umlServices } from './uml-table.js';
+
+/** Every message of a fixture, in the order the kernel sent them. */
+const messagesOf = (fixture: string): NetlinkMessage[] =>
+  kernelReplies(fixture).flatMap((d) => decodeMessages(d));
+
+/** The attributes of each IPVS-family message of a fixture (the DONE/ACK left out). */
+const ipvsAttrs = (fixture: string): AttrMap[] =>
+  messagesOf(fixture)
+    .filter((m) => m.type === UML_IPVS_FAMILY)
+    .map((m) => decodeGenl(m).attrs);
 
 const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((u) => formatIPv4(Buffer.from(u)));
 const v6 = fc
@@ -91,7 +117,81 @@ const destination: fc.Arbitrary<IpvsDestination> = fc
     };
   });
 
-describe('IPVS codec', () => {
+describe('IPVS codec on real kernel replies (UML 6.1 fixtures)', () => {
+  it('a service dump: two services in one datagram, then NLMSG_DONE', () => {
+    const ms = messagesOf('ipvs-service-dump');
+    expect(ms.map((m) => [m.type, m.flags & NLM_F_MULTI])).to.deep.equal([
+      [UML_IPVS_FAMILY, NLM_F_MULTI],
+      [UML_IPVS_FAMILY, NLM_F_MULTI],
+      [NLMSG_DONE, NLM_F_MULTI],
+    ]);
+    expect(kernelReplies('ipvs-service-dump')).to.have.length(2);
+  });
+
+  it('decodes both services field by field: addresses, ports, scheduler, flags, timeout, netmask, stats64', () => {
+    const got = ipvsAttrs('ipvs-service-dump').map((a) =>
+      decodeService(must(a.nested(C.IPVS_CMD_ATTR_SERVICE))),
+    );
+    expect(got).to.deep.equal(umlServices);
+  });
+
+  it('masks HASHED, which the kernel sets on every listed service', () => {
+    for (const a of ipvsAttrs('ipvs-service-dump')) {
+      const svc = must(a.nested(C.IPVS_CMD_ATTR_SERVICE));
+      const raw = must(svc.get(C.IPVS_SVC_ATTR_FLAGS));
+      expect(raw.readUInt32LE(0) & C.IP_VS_SVC_F_HASHED).to.equal(C.IP_VS_SVC_F_HASHED);
+      expect(raw.readUInt32LE(4)).to.equal(0xffffffff);
+      expect(decodeService(svc).flags & C.IP_VS_SVC_F_HASHED).to.equal(0);
+    }
+  });
+
+  it('leaves the counters out on request', () => {
+    const [a] = ipvsAttrs('ipvs-service-dump');
+    const svc = decodeService(must(must(a).nested(C.IPVS_CMD_ATTR_SERVICE)), false);
+    expect(svc).to.not.have.property('stats');
+    const want = must(umlServices[0]);
+    expect({ ...svc, stats: want.stats }).to.deep.equal(want);
+  });
+
+  it('decodes both destinations: address, port, weight, forward, thresholds, connections, stats64', () => {
+    const got = ipvsAttrs('ipvs-dest-dump').map((a) =>
+      decodeDestination(must(a.nested(C.IPVS_CMD_ATTR_DEST)), AF_INET),
+    );
+    expect(got).to.deep.equal(umlDestinations443);
+  });
+
+  it('a destination carries STATS and STATS64; both read the same counters', () => {
+    const dests = ipvsAttrs('ipvs-dest-dump').map((a) => must(a.nested(C.IPVS_CMD_ATTR_DEST)));
+    expect(dests).to.have.length(umlDestinations443.length);
+    dests.forEach((d, i) => {
+      const want = must(umlDestinations443[i]).stats;
+      expect(decodeStats(must(d.nested(C.IPVS_DEST_ATTR_STATS64)), true)).to.deep.equal(want);
+      expect(decodeStats(must(d.nested(C.IPVS_DEST_ATTR_STATS)), false)).to.deep.equal(want);
+    });
+  });
+
+  it('decodes IPVS_CMD_GET_INFO: version 1.2.1, connection table of 4096', () => {
+    const [a, ...rest] = ipvsAttrs('ipvs-get-info');
+    expect(rest).to.have.length(0);
+    expect(decodeInfo(must(a))).to.deep.equal({ version: 0x010201, connTableSize: 4096 });
+    const ack = must(messagesOf('ipvs-get-info')[1]);
+    expect(ack.type).to.equal(NLMSG_ERROR);
+    expect(decodeErrorReply(ack).errno).to.equal(0);
+  });
+
+  it('decodes the EEXIST refusal of a service that exists: capped, errno 17', () => {
+    const ms = messagesOf('ipvs-error-exists');
+    expect(ms).to.have.length(1);
+    const m = must(ms[0]);
+    expect(m.type).to.equal(NLMSG_ERROR);
+    expect(m.flags & NLM_F_CAPPED).to.equal(NLM_F_CAPPED);
+    const e = decodeErrorReply(m);
+    expect(e.errno).to.equal(17);
+    expect(errnoName(e.errno)).to.equal('EEXIST');
+  });
+});
+
+describe('IPVS codec (writer round trips)', () => {
   it('property: decodeService(encode(service)) == service', () => {
     fc.assert(
       fc.property(service, (s) => {
