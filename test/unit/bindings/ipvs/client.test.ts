@@ -13,12 +13,14 @@ import {
   NLM_F_MULTI,
 } from '../../../../bindings/netlink/constants.js';
 import { NetlinkDumpInterruptedError, NetlinkError } from '../../../../bindings/netlink/errors.js';
-import { decodeGenl, genlPayload } from '../../../../bindings/netlink/genl.js';
+import { decodeGenl, genlPayload, resolveFamily } from '../../../../bindings/netlink/genl.js';
 import { decodeMessages, encodeMessages } from '../../../../bindings/netlink/message.js';
 import { encodeWith } from '../../../../bindings/netlink/writer.js';
 import { writeServiceNest } from '../../../../bindings/ipvs/codec.js';
 import { FakeSocket, type FakeKernel, errorReply } from '../netlink/fake-socket.js';
+import { replayKernel } from '../kernel-replies.js';
 import { must } from '../must.js';
+import { UML_IPVS_FAMILY, tcp443, umlDestinations443, umlServices } from './uml-table.js';
 
 const FAMILY = 40;
 
@@ -98,6 +100,73 @@ function client(
   const opts = dumpRetries === undefined ? {} : { dumpRetries };
   return { c: IpvsClient.fromConnection(conn, FAMILY, opts), sock: () => must(s) };
 }
+
+/** A client whose every request the kernel's recorded reply answers. */
+function replaying(fixture: string): { c: IpvsClient; sock: () => FakeSocket } {
+  let s: FakeSocket | undefined;
+  const conn = new NetlinkConnection((cb) => (s = new FakeSocket(cb, replayKernel(fixture))));
+  return { c: IpvsClient.fromConnection(conn, UML_IPVS_FAMILY), sock: () => must(s) };
+}
+
+describe('IpvsClient on real kernel replies (UML 6.1 fixtures)', () => {
+  it("resolves the IPVS family from the kernel's CTRL_CMD_GETFAMILY reply", async () => {
+    const conn = new NetlinkConnection(
+      (cb) => new FakeSocket(cb, replayKernel('ctrl-getfamily-ipvs')),
+    );
+    expect(await resolveFamily(conn, C.IPVS_GENL_NAME)).to.deep.equal({
+      id: UML_IPVS_FAMILY,
+      name: C.IPVS_GENL_NAME,
+      version: C.IPVS_GENL_VERSION,
+      maxAttr: C.IPVS_CMD_ATTR_TIMEOUT_UDP,
+    });
+  });
+
+  it("getServices decodes the kernel's dump, counters included", async () => {
+    const { c, sock } = replaying('ipvs-service-dump');
+    expect(await c.getServices()).to.deep.equal(umlServices);
+    const g = decodeGenl(must(decodeMessages(must(sock().sent[0]))[0]));
+    expect(g.cmd).to.equal(C.IPVS_CMD_GET_SERVICE);
+  });
+
+  it('getServices({ stats: false }) gives the configuration only', async () => {
+    const { c } = replaying('ipvs-service-dump');
+    const got = await c.getServices({ stats: false });
+    expect(got.map((s) => ({ ...s, stats: undefined }))).to.deep.equal(
+      umlServices.map((s) => ({ ...s, stats: undefined })),
+    );
+    for (const s of got) expect(s).to.not.have.property('stats');
+  });
+
+  it("getDestinations decodes the kernel's dump of TCP 10.96.0.1:443", async () => {
+    const { c } = replaying('ipvs-dest-dump');
+    expect(await c.getDestinations(tcp443)).to.deep.equal(umlDestinations443);
+  });
+
+  it('getInfo reads version 1.2.1 and a connection table of 4096', async () => {
+    const { c } = replaying('ipvs-get-info');
+    expect(await c.getInfo()).to.deep.equal({ version: 0x010201, connTableSize: 4096 });
+  });
+
+  it("addService of an existing service throws the kernel's EEXIST", async () => {
+    const { c } = replaying('ipvs-error-exists');
+    const err = await c.addService({ ...tcp443, flags: 0 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NetlinkError);
+    expect((err as NetlinkError).errno).to.equal(17);
+    expect((err as NetlinkError).code).to.equal('EEXIST');
+    expect((err as NetlinkError).message).to.equal(
+      'IPVS_CMD_NEW_SERVICE TCP 10.96.0.1:443: EEXIST',
+    );
+  });
+
+  it('apply reports the EEXIST for the op it answers', async () => {
+    const { c } = replaying('ipvs-error-exists');
+    const [r] = await c.apply([{ op: 'addService', service: tcp443 }]);
+    expect(r?.ok).to.equal(false);
+    const err = (r?.ok === false ? r.error : undefined) as NetlinkError;
+    expect(err).to.be.instanceOf(NetlinkError);
+    expect(err.code).to.equal('EEXIST');
+  });
+});
 
 describe('IpvsClient (fake socket)', () => {
   it('apply: one datagram, per-op results; an op that cannot be encoded fails alone', async () => {
