@@ -1,0 +1,120 @@
+// The dummy interface that holds virtual addresses, and the node's addresses, over
+// rtnetlink (NETLINK_ROUTE) on the same socket addon as IPVS: no `ip` command.
+import type { MessageResult, NetlinkConnection, Request } from '../netlink/connection.js';
+import { NETLINK_ROUTE } from '../netlink/constants.js';
+import { NetlinkError } from '../netlink/errors.js';
+import { type OpenOptions, openConnection } from '../netlink/open.js';
+import {
+  type InterfaceAddress,
+  type Link,
+  decodeAddress,
+  decodeLink,
+  ifaddrDumpMsg,
+  ifaddrmsg,
+  ifinfomsg,
+  linkKindAttr,
+  linkNameAttr,
+} from './codec.js';
+import * as C from './constants.js';
+
+const ENODEV = 19;
+
+export type AddressChange = { op: 'add' | 'delete'; index: number; address: string };
+
+export class RtnlClient {
+  private constructor(readonly connection: NetlinkConnection) {}
+
+  static open(options: OpenOptions = {}): RtnlClient {
+    return new RtnlClient(openConnection(NETLINK_ROUTE, options));
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  /** The link of that name; undefined when there is none. */
+  async link(name: string): Promise<Link | undefined> {
+    try {
+      const [m] = await this.connection.request({
+        type: C.RTM_GETLINK,
+        payload: ifinfomsg(0, 0, 0, [linkNameAttr(name)]),
+        describe: () => `RTM_GETLINK ${name}`,
+      });
+      return m ? decodeLink(m.payload) : undefined;
+    } catch (e) {
+      if (e instanceof NetlinkError && e.errno === ENODEV) return undefined;
+      throw e;
+    }
+  }
+
+  async links(): Promise<Link[]> {
+    const ms = await this.connection.dump({
+      type: C.RTM_GETLINK,
+      payload: ifinfomsg(0, 0, 0),
+      describe: () => 'RTM_GETLINK dump',
+    });
+    return ms.filter((m) => m.type === C.RTM_NEWLINK).map((m) => decodeLink(m.payload));
+  }
+
+  /** A dummy interface of that name, created if missing, and up. */
+  async ensureDummy(name: string): Promise<Link> {
+    let link = await this.link(name);
+    if (!link) {
+      await this.connection.request({
+        type: C.RTM_NEWLINK,
+        flags: C.NLM_F_CREATE | C.NLM_F_EXCL,
+        payload: ifinfomsg(0, 0, 0, [linkNameAttr(name), linkKindAttr('dummy')]),
+        describe: () => `RTM_NEWLINK dummy ${name}`,
+      });
+      link = await this.link(name);
+      if (!link) throw new Error(`interface ${name} vanished right after it was created`);
+    }
+    if ((link.flags & C.IFF_UP) === 0) {
+      await this.connection.request({
+        type: C.RTM_NEWLINK,
+        payload: ifinfomsg(link.index, C.IFF_UP, C.IFF_UP),
+        describe: () => `RTM_NEWLINK ${name} up`,
+      });
+    }
+    return link;
+  }
+
+  /** Deletes the link; false when there was none. */
+  async deleteLink(name: string): Promise<boolean> {
+    const link = await this.link(name);
+    if (!link) return false;
+    await this.connection.request({
+      type: C.RTM_DELLINK,
+      payload: ifinfomsg(link.index, 0, 0),
+      describe: () => `RTM_DELLINK ${name}`,
+    });
+    return true;
+  }
+
+  /** Every IPv4 and IPv6 address on the host, with its interface index. */
+  async addresses(): Promise<InterfaceAddress[]> {
+    const ms = await this.connection.dump({
+      type: C.RTM_GETADDR,
+      payload: ifaddrDumpMsg(),
+      describe: () => 'RTM_GETADDR dump',
+    });
+    const out: InterfaceAddress[] = [];
+    for (const m of ms) {
+      if (m.type !== C.RTM_NEWADDR) continue;
+      const a = decodeAddress(m.payload);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  /** Adds and deletes host addresses, many per datagram; one result per change. */
+  async changeAddresses(changes: readonly AddressChange[]): Promise<MessageResult[]> {
+    const reqs: Request[] = changes.map((c) => ({
+      type: c.op === 'add' ? C.RTM_NEWADDR : C.RTM_DELADDR,
+      flags: c.op === 'add' ? C.NLM_F_CREATE | C.NLM_F_REPLACE : 0,
+      payload: ifaddrmsg(c.index, c.address),
+      describe: () => `${c.op === 'add' ? 'RTM_NEWADDR' : 'RTM_DELADDR'} ${c.address}`,
+    }));
+    return this.connection.batch(reqs);
+  }
+}
