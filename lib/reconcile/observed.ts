@@ -1,0 +1,65 @@
+// What the kernel holds after an operation succeeded, so a partial sync can diff against
+// memory instead of dumping the kernel. Pure.
+import type { IpvsDestination } from '../../bindings/ipvs/types.js';
+import type { IpvsEntry } from '../backends/ipvs/convert.js';
+import { ipvsServiceKey } from '../backends/ipvs/key.js';
+import type { VirtualServerKey } from '../model/types.js';
+import type { Op } from './diff.js';
+
+const sameDest = (a: { address: string; port: number }, b: { address: string; port: number }) =>
+  a.address === b.address && a.port === b.port;
+
+function upsertDest(list: readonly IpvsDestination[], d: IpvsDestination): IpvsDestination[] {
+  const i = list.findIndex((x) => sameDest(x, d));
+  if (i < 0) return [...list, { ...d, activeConns: 0, inactiveConns: 0 }];
+  const prev = list[i] as IpvsDestination;
+  const next = [...list];
+  // The kernel keeps a real server's connections across SET_DEST.
+  next[i] = { ...d, activeConns: prev.activeConns ?? 0, inactiveConns: prev.inactiveConns ?? 0 };
+  return next;
+}
+
+/** Records one successful operation into the observed table and address set. */
+export function recordOp(
+  entries: Map<VirtualServerKey, IpvsEntry>,
+  addresses: Set<string>,
+  op: Op,
+): void {
+  if (op.op === 'bindAddress') {
+    addresses.add(op.address);
+    return;
+  }
+  if (op.op === 'unbindAddress') {
+    addresses.delete(op.address);
+    return;
+  }
+  const key = ipvsServiceKey(op.service);
+  if (!key) return;
+  const entry = entries.get(key);
+  switch (op.op) {
+    case 'addService':
+      entries.set(key, { service: op.service, destinations: [] });
+      return;
+    case 'updateService':
+      entries.set(key, { service: op.service, destinations: entry?.destinations ?? [] });
+      return;
+    case 'deleteService':
+      entries.delete(key);
+      return;
+    case 'addDestination':
+    case 'updateDestination':
+      if (entry)
+        entries.set(key, {
+          service: entry.service,
+          destinations: upsertDest(entry.destinations, op.destination),
+        });
+      return;
+    case 'deleteDestination':
+      if (entry)
+        entries.set(key, {
+          service: entry.service,
+          destinations: entry.destinations.filter((d) => !sameDest(d, op.destination)),
+        });
+      return;
+  }
+}

@@ -1,0 +1,313 @@
+// One sync step at a time: full (dump the kernel, repair drift), partial (only the dirty
+// Services, against the remembered kernel state), drain (follow draining real servers).
+// The loop decides when each runs; this decides what it does.
+import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
+import { NetlinkError } from '../../bindings/netlink/errors.js';
+import type { Backend, OpResult } from '../backends/backend.js';
+import { toIpvsEntry, type IpvsEntry } from '../backends/ipvs/convert.js';
+import { ipvsServiceKey } from '../backends/ipvs/key.js';
+import type { ModelStore } from '../sources/model-store.js';
+import type { Skipped, VirtualServerKey } from '../model/types.js';
+import { DesiredTable } from './desired-table.js';
+import { diffAddresses, diffEntry, orderOps, type Op } from './diff.js';
+import { DrainTracker } from './drain.js';
+import { recordOp } from './observed.js';
+
+export type SyncKind = 'full' | 'partial' | 'drain';
+
+export interface SyncReport {
+  kind: SyncKind;
+  /** Services translated. */
+  services: number;
+  ops: number;
+  failed: number;
+  /** Counts by op name ("addDestination") and result. */
+  byOp: Record<string, { ok: number; failed: number }>;
+  durationMs: number;
+  /** A failure that needs a full resync (lost replies, an unexplained error). */
+  needFull: boolean;
+}
+
+export interface ReconcilerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface ReconcilerOptions {
+  store: ModelStore;
+  backend: Backend;
+  log: ReconcilerLog;
+  /** Graceful termination timeout of the current config, ms. */
+  drainTimeoutMs: () => number;
+  now?: () => number;
+}
+
+interface Retry {
+  attempt: number;
+  due: number;
+}
+
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+function describeOp(op: Op): string {
+  if (op.op === 'bindAddress' || op.op === 'unbindAddress') return `${op.op} ${op.address}`;
+  const key = ipvsServiceKey(op.service) ?? '?';
+  if (op.op === 'addService' || op.op === 'updateService' || op.op === 'deleteService')
+    return `${op.op} ${key}`;
+  return `${op.op} ${key} -> ${op.destination.address}:${op.destination.port}`;
+}
+
+/** A lost-replies overrun or anything but a kernel errno leaves the state unknown. */
+function needsResync(error: Error): boolean {
+  return !(error instanceof NetlinkError);
+}
+
+export class Reconciler {
+  readonly table = new DesiredTable();
+  readonly observed = new Map<VirtualServerKey, IpvsEntry>();
+  readonly addresses = new Set<string>();
+  readonly drains = new DrainTracker();
+  private readonly retries = new Map<string, Retry>();
+  /** Keys whose kernel state is unknown after a failed op: re-read before the next diff. */
+  private readonly stale = new Map<VirtualServerKey, IpvsServiceId>();
+  private readonly reported = new Map<string, string>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ReconcilerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** When the earliest retry is due; undefined with none. */
+  nextRetry(): number | undefined {
+    let min: number | undefined;
+    for (const r of this.retries.values())
+      if (Number.isFinite(r.due) && (min === undefined || r.due < min)) min = r.due;
+    return min;
+  }
+
+  private takeDueRetries(): string[] {
+    const now = this.now();
+    const due: string[] = [];
+    for (const [k, r] of this.retries)
+      if (r.due <= now) {
+        due.push(k);
+        // In flight: not due again until this attempt's outcome is known.
+        r.due = Number.POSITIVE_INFINITY;
+      }
+    return due;
+  }
+
+  /** Translates services into the table; returns the virtual server keys and addresses touched. */
+  private translate(keys: Iterable<string>): {
+    services: number;
+    vsKeys: Set<VirtualServerKey>;
+    addresses: Set<string>;
+  } {
+    const vsKeys = new Set<VirtualServerKey>();
+    const addresses = new Set<string>();
+    let services = 0;
+    for (const [key, d] of this.opts.store.desired(keys)) {
+      services++;
+      const change = this.table.update(key, d.present ? d.virtualServers : undefined);
+      for (const k of change.keys) vsKeys.add(k);
+      for (const a of change.addresses) addresses.add(a);
+      const skipped: Skipped[] = [...d.skipped];
+      for (const c of change.conflicts)
+        skipped.push({
+          object: `Service ${key}`,
+          field: '',
+          reason: `virtual server ${c.key} is already taken by Service ${c.holder}`,
+        });
+      this.report(key, skipped, d.warnings ?? []);
+    }
+    return { services, vsKeys, addresses };
+  }
+
+  /**
+   * Logs what translate left out (warn) and what it assumed (debug: a Local Service with
+   * no endpoint on this node is normal), once per change, not on every resync.
+   */
+  private report(service: string, skipped: readonly Skipped[], warnings: readonly Skipped[]): void {
+    const line = (s: Skipped) => `${s.object} ${s.field}: ${s.reason}`;
+    const text = [...skipped.map(line), '', ...warnings.map(line)].join('\n');
+    if ((this.reported.get(service) ?? '\n') === text) return;
+    if (skipped.length + warnings.length === 0) this.reported.delete(service);
+    else this.reported.set(service, text);
+    for (const s of skipped)
+      this.opts.log.warn({ object: s.object, field: s.field, reason: s.reason }, 'skipped');
+    for (const s of warnings)
+      this.opts.log.debug({ object: s.object, field: s.field, reason: s.reason }, 'warning');
+  }
+
+  private diffKeys(keys: Iterable<VirtualServerKey>): Op[] {
+    const clock = this.drains.clock(this.now(), this.opts.drainTimeoutMs());
+    const ops: Op[] = [];
+    for (const k of keys) {
+      const want = this.table.get(k);
+      const d = diffEntry(k, want && toIpvsEntry(want), this.observed.get(k), clock);
+      this.drains.update(k, d.draining, clock.now);
+      ops.push(...d.ops);
+    }
+    return ops;
+  }
+
+  private addressOps(candidates: Iterable<string>): Op[] {
+    const want = new Set<string>();
+    const have = new Set<string>();
+    for (const a of candidates) {
+      if (this.table.hasAddress(a)) want.add(a);
+      if (this.addresses.has(a)) have.add(a);
+    }
+    return diffAddresses(want, have);
+  }
+
+  private async refreshStale(): Promise<void> {
+    if (this.stale.size === 0) return;
+    const ids = [...this.stale.values()];
+    const keys = [...this.stale.keys()];
+    this.stale.clear();
+    const fresh = await this.opts.backend.observeServices(ids);
+    for (const k of keys) {
+      const e = fresh.get(k);
+      if (e) this.observed.set(k, e);
+      else this.observed.delete(k);
+    }
+  }
+
+  /**
+   * Replaces the remembered kernel state with a dump, takes the node's addresses from it,
+   * translates every Service and diffs everything.
+   */
+  private async resync(): Promise<{ ops: Op[]; services: number }> {
+    const obs = await this.opts.backend.observe((k) => this.table.get(k) !== undefined);
+    this.observed.clear();
+    for (const [k, e] of obs.entries) this.observed.set(k, e);
+    this.addresses.clear();
+    for (const a of obs.addresses) this.addresses.add(a);
+    this.stale.clear();
+    const node = this.opts.store.currentNode;
+    if (node.addresses.join(',') !== obs.nodeAddresses.join(','))
+      this.opts.store.setNodeInfo({ ...node, addresses: obs.nodeAddresses });
+    this.opts.store.markAll();
+    // Services being retried are translated too, even when they no longer exist.
+    const t = this.translate(new Set([...this.opts.store.takeDirty(), ...this.retries.keys()]));
+    const keys = new Set<VirtualServerKey>([...this.table.keys(), ...this.observed.keys()]);
+    const ops = [
+      ...this.diffKeys(keys),
+      ...this.addressOps(new Set([...this.table.addresses(), ...this.addresses])),
+    ];
+    return { ops, services: t.services };
+  }
+
+  /** Full resync: dump what the backend owns, translate everything, repair every difference. */
+  async full(): Promise<SyncReport> {
+    const start = this.now();
+    const retried = [...this.retries.keys()];
+    const { ops, services } = await this.resync();
+    return this.apply('full', ops, services, start, retried);
+  }
+
+  /** What a full sync would do now, without doing it (plan, and --once's check). */
+  async plan(): Promise<Op[]> {
+    return orderOps((await this.resync()).ops);
+  }
+
+  /** The dirty Services (and retries that are due) against the remembered kernel state. */
+  async partial(): Promise<SyncReport> {
+    const start = this.now();
+    await this.refreshStale();
+    const due = this.takeDueRetries();
+    const t = this.translate(new Set([...this.opts.store.takeDirty(), ...due]));
+    const ops = [...this.diffKeys(t.vsKeys), ...this.addressOps(t.addresses)];
+    return this.apply('partial', ops, t.services, start, due);
+  }
+
+  /** Re-reads the virtual servers with draining real servers and deletes those that are done. */
+  async drain(): Promise<SyncReport> {
+    const start = this.now();
+    const keys = [...this.drains.virtualServers()] as VirtualServerKey[];
+    const ids: IpvsServiceId[] = [];
+    for (const k of keys) {
+      const e = this.observed.get(k);
+      if (e) ids.push(e.service);
+    }
+    const fresh = await this.opts.backend.observeServices(ids);
+    for (const k of keys) {
+      const e = fresh.get(k);
+      if (e) this.observed.set(k, e);
+      else this.observed.delete(k);
+    }
+    return this.apply('drain', this.diffKeys(keys), 0, start, []);
+  }
+
+  private async apply(
+    kind: SyncKind,
+    unordered: Op[],
+    services: number,
+    start: number,
+    retried: readonly string[],
+  ): Promise<SyncReport> {
+    const ops = orderOps(unordered);
+    const results: OpResult[] = ops.length > 0 ? await this.opts.backend.apply(ops) : [];
+    const byOp: SyncReport['byOp'] = {};
+    const failedOwners = new Set<string>();
+    let failed = 0;
+    let needFull = false;
+    ops.forEach((op, i) => {
+      const r = results[i] ?? { ok: false, error: new Error('no result') };
+      const count = (byOp[op.op] ??= { ok: 0, failed: 0 });
+      if (r.ok) {
+        count.ok++;
+        recordOp(this.observed, this.addresses, op);
+        this.opts.log.debug({ op: describeOp(op) }, 'applied');
+        return;
+      }
+      count.failed++;
+      failed++;
+      if (needsResync(r.error)) needFull = true;
+      const owner = this.onFailure(op, r.error);
+      if (owner !== undefined) failedOwners.add(owner);
+    });
+    for (const k of retried) if (!failedOwners.has(k)) this.retries.delete(k);
+    const report: SyncReport = {
+      kind,
+      services,
+      ops: ops.length,
+      failed,
+      byOp,
+      durationMs: this.now() - start,
+      needFull,
+    };
+    if (ops.length > 0 || kind === 'full') this.opts.log.info({ ...report }, 'synced');
+    return report;
+  }
+
+  /** Logs a failed op and schedules its Service's retry; returns that Service. */
+  private onFailure(op: Op, error: Error): string | undefined {
+    let owner: string | undefined;
+    if (op.op === 'bindAddress' || op.op === 'unbindAddress') {
+      this.opts.log.warn({ op: describeOp(op), error: error.message }, 'operation failed');
+      return undefined;
+    }
+    const key = ipvsServiceKey(op.service);
+    if (key) {
+      owner = this.table.holder(key);
+      this.stale.set(key, op.service);
+    }
+    const svc = owner ?? '(removed service)';
+    this.opts.log.warn(
+      { service: svc, op: describeOp(op), error: error.message },
+      `Service ${svc}: the kernel refused ${describeOp(op)}: ${error.message}`,
+    );
+    if (owner === undefined) return undefined;
+    const prev = this.retries.get(owner);
+    // Several failed ops of one Service in one sync count as one attempt.
+    if (prev && Number.isFinite(prev.due) && prev.due > this.now()) return owner;
+    const attempt = (prev?.attempt ?? 0) + 1;
+    const delay = Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS);
+    this.retries.set(owner, { attempt, due: this.now() + delay });
+    return owner;
+  }
+}

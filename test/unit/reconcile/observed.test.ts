@@ -1,0 +1,87 @@
+// reconcile/observed: what a partial sync remembers of the kernel after each op.
+import { expect } from 'chai';
+import type { IpvsDestination, IpvsService } from '../../../bindings/ipvs/types.js';
+import type { IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
+import type { VirtualServerKey } from '../../../lib/model/types.js';
+import { recordOp } from '../../../lib/reconcile/observed.js';
+
+const svc: IpvsService = {
+  family: 2,
+  protocol: 6,
+  address: '10.96.0.10',
+  port: 80,
+  fwmark: 0,
+  scheduler: 'rr',
+  flags: 0,
+  timeout: 0,
+  netmask: 0xffffffff,
+  peName: '',
+};
+const d = (address: string, weight = 1): IpvsDestination => ({
+  family: 2,
+  address,
+  port: 8080,
+  forward: 0,
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  tunType: 0,
+  tunPort: 0,
+  tunFlags: 0,
+});
+const KEY = 'TCP/10.96.0.10:80' as VirtualServerKey;
+
+describe('reconcile/observed', () => {
+  it('follows add, update and delete of services, real servers and addresses', () => {
+    const entries = new Map<VirtualServerKey, IpvsEntry>();
+    const addresses = new Set<string>();
+    recordOp(entries, addresses, { op: 'bindAddress', address: '10.96.0.10' });
+    recordOp(entries, addresses, { op: 'addService', service: svc });
+    recordOp(entries, addresses, {
+      op: 'addDestination',
+      service: svc,
+      destination: d('10.1.0.1'),
+    });
+    recordOp(entries, addresses, {
+      op: 'addDestination',
+      service: svc,
+      destination: d('10.1.0.2'),
+    });
+    expect(entries.get(KEY)?.destinations.map((x) => x.address)).to.deep.equal([
+      '10.1.0.1',
+      '10.1.0.2',
+    ]);
+    recordOp(entries, addresses, { op: 'updateService', service: { ...svc, scheduler: 'sh' } });
+    expect(entries.get(KEY)?.service.scheduler).to.equal('sh');
+    expect(entries.get(KEY)?.destinations).to.have.length(2);
+    recordOp(entries, addresses, {
+      op: 'deleteDestination',
+      service: svc,
+      destination: d('10.1.0.1'),
+    });
+    expect(entries.get(KEY)?.destinations.map((x) => x.address)).to.deep.equal(['10.1.0.2']);
+    recordOp(entries, addresses, { op: 'deleteService', service: svc });
+    recordOp(entries, addresses, { op: 'unbindAddress', address: '10.96.0.10' });
+    expect(entries.size).to.equal(0);
+    expect(addresses.size).to.equal(0);
+  });
+
+  it("SET_DEST keeps a real server's connection counts (the kernel does)", () => {
+    const entries = new Map<VirtualServerKey, IpvsEntry>([
+      [
+        KEY,
+        { service: svc, destinations: [{ ...d('10.1.0.1'), activeConns: 3, inactiveConns: 1 }] },
+      ],
+    ]);
+    recordOp(entries, new Set(), {
+      op: 'updateDestination',
+      service: svc,
+      destination: d('10.1.0.1', 0),
+    });
+    expect(entries.get(KEY)?.destinations[0]).to.include({
+      weight: 0,
+      activeConns: 3,
+      inactiveConns: 1,
+    });
+  });
+});
