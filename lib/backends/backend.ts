@@ -1,0 +1,44 @@
+// What the reconcile loop needs of a data plane. The common language is IPVS-shaped
+// (virtual servers with real servers, plus the virtual addresses to bind), so the
+// desired/observed diff is written once; the iptables backend translates these
+// operations into its own chains.
+import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
+import type { IpvsEntry } from './ipvs/convert.js';
+import type { Op } from '../reconcile/diff.js';
+import type { VirtualServerKey } from '../model/types.js';
+
+export type BackendMode = 'ipvs' | 'iptables';
+
+export interface ObservedState {
+  /** The virtual servers the backend owns, by key, with their real servers. */
+  readonly entries: Map<VirtualServerKey, IpvsEntry>;
+  /** Virtual addresses bound for Services (the dummy interface's, for IPVS). */
+  readonly addresses: Set<string>;
+  /** The node's own addresses (for NodePorts): every host address but the virtual ones. */
+  readonly nodeAddresses: string[];
+}
+
+export type OpResult = { ok: true } | { ok: false; error: Error };
+
+export interface CleanupReport {
+  virtualServers: number;
+  addresses: number;
+  /** Other things removed: the interface, iptables chains. */
+  other: string[];
+}
+
+export interface Backend {
+  readonly mode: BackendMode;
+  /**
+   * The owned state. `wanted` names keys that are desired now: they are owned whatever
+   * their address (a NodePort on an unusual port, say).
+   */
+  observe(wanted: (key: VirtualServerKey) => boolean): Promise<ObservedState>;
+  /** Just these virtual servers (after a failure, or to follow draining real servers). */
+  observeServices(ids: readonly IpvsServiceId[]): Promise<Map<VirtualServerKey, IpvsEntry>>;
+  /** Applies in order; one result per op; a failing op does not stop the others. */
+  apply(ops: readonly Op[]): Promise<OpResult[]>;
+  /** Removes everything this backend owns, and nothing else. */
+  cleanup(): Promise<CleanupReport>;
+  close(): void;
+}

@@ -1,0 +1,227 @@
+// The IPVS data plane: virtual servers over generic netlink, virtual addresses on the
+// dummy interface over rtnetlink, UDP conntrack cleanup for deleted real servers.
+import { IpvsClient, type IpvsOp } from '../../../bindings/ipvs/client.js';
+import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
+import type { IpvsService } from '../../../bindings/ipvs/types.js';
+import { deleteFlows } from '../../../bindings/conntrack.js';
+import { RtnlClient, type AddressChange } from '../../../bindings/rtnl/client.js';
+import type { InterfaceAddress } from '../../../bindings/rtnl/codec.js';
+import {
+  IFF_LOOPBACK,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_UNIVERSE,
+} from '../../../bindings/rtnl/constants.js';
+import type { VirtualServerKey } from '../../model/types.js';
+import type { AddressOp, Op } from '../../reconcile/diff.js';
+import type { Backend, CleanupReport, ObservedState, OpResult } from '../backend.js';
+import type { IpvsEntry } from './convert.js';
+import { ipvsServiceKey } from './key.js';
+import { type Ownership, owns } from './ownership.js';
+
+export interface IpvsBackendOptions {
+  /** The dummy interface for virtual addresses (kube-ipvs0). */
+  interface: string;
+  excludeCIDRs: readonly string[];
+  /** Called for what goes wrong on the side (conntrack cleanup); never throws. */
+  warn?: (message: string) => void;
+}
+
+const isAddressOp = (o: Op): o is AddressOp => o.op === 'bindAddress' || o.op === 'unbindAddress';
+
+/** Addresses that serve NodePorts: not loopback, not link-local, not host-scoped. */
+function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>): boolean {
+  return a.scope !== RT_SCOPE_HOST && a.scope !== RT_SCOPE_LINK && !loopbacks.has(a.index);
+}
+
+export class IpvsBackend implements Backend {
+  readonly mode = 'ipvs' as const;
+
+  private constructor(
+    private readonly ipvs: IpvsClient,
+    private readonly rtnl: RtnlClient,
+    private readonly options: IpvsBackendOptions,
+  ) {}
+
+  /** Opens the IPVS family (ENOENT when the kernel has none) and rtnetlink. */
+  static async open(options: IpvsBackendOptions): Promise<IpvsBackend> {
+    const ipvs = await IpvsClient.open();
+    let rtnl: RtnlClient | undefined;
+    try {
+      rtnl = RtnlClient.open();
+      return new IpvsBackend(ipvs, rtnl, options);
+    } catch (e) {
+      ipvs.close();
+      rtnl?.close();
+      throw e;
+    }
+  }
+
+  /** Sets the connection timeouts given in ms (0 leaves the kernel's value alone). */
+  async setTimeouts(t: { tcp: number; tcpFin: number; udp: number }): Promise<void> {
+    const s = (ms: number) => Math.ceil(ms / 1000);
+    if (t.tcp > 0 || t.tcpFin > 0 || t.udp > 0)
+      await this.ipvs.setTimeouts({ tcp: s(t.tcp), tcpFin: s(t.tcpFin), udp: s(t.udp) });
+  }
+
+  close(): void {
+    this.ipvs.close();
+    this.rtnl.close();
+  }
+
+  private async interfaceIndex(create: boolean): Promise<number | undefined> {
+    if (create) return (await this.rtnl.ensureDummy(this.options.interface)).index;
+    return (await this.rtnl.link(this.options.interface))?.index;
+  }
+
+  private async hostAddresses(): Promise<{ virtual: Set<string>; node: string[] }> {
+    const index = await this.interfaceIndex(false);
+    const links = await this.rtnl.links();
+    const loopbacks = new Set(links.filter((l) => l.flags & IFF_LOOPBACK).map((l) => l.index));
+    const virtual = new Set<string>();
+    const node: string[] = [];
+    for (const a of await this.rtnl.addresses()) {
+      // The kernel gives an interface that is up an IPv6 link-local address: not ours.
+      if (a.index === index) {
+        if (a.scope === RT_SCOPE_UNIVERSE) virtual.add(a.address);
+      } else if (nodeAddress(a, loopbacks)) node.push(a.address);
+    }
+    return { virtual, node };
+  }
+
+  async observe(wanted: (key: VirtualServerKey) => boolean): Promise<ObservedState> {
+    const { virtual, node } = await this.hostAddresses();
+    const ownership: Ownership = {
+      virtualAddresses: virtual,
+      nodeAddresses: new Set(node),
+      excludeCIDRs: this.options.excludeCIDRs,
+      wanted,
+    };
+    const entries = new Map<VirtualServerKey, IpvsEntry>();
+    const services = (await this.ipvs.getServices({ stats: false })).filter((s) =>
+      owns(ownership, s),
+    );
+    const dumped = await this.dumpDestinations(services);
+    for (const e of dumped) {
+      const key = ipvsServiceKey(e.service);
+      if (key) entries.set(key, e);
+    }
+    return { entries, addresses: virtual, nodeAddresses: node };
+  }
+
+  private async dumpDestinations(services: readonly IpvsService[]): Promise<IpvsEntry[]> {
+    const out: IpvsEntry[] = [];
+    for (const service of services) {
+      const destinations = await this.ipvs.getDestinations(service, { stats: false });
+      out.push({ service, destinations });
+    }
+    return out;
+  }
+
+  async observeServices(ids: readonly IpvsServiceId[]): Promise<Map<VirtualServerKey, IpvsEntry>> {
+    const out = new Map<VirtualServerKey, IpvsEntry>();
+    for (const id of ids) {
+      const service = await this.ipvs.getService(id);
+      if (!service) continue;
+      const key = ipvsServiceKey(service);
+      if (!key) continue;
+      out.set(key, {
+        service,
+        destinations: await this.ipvs.getDestinations(service, { stats: false }),
+      });
+    }
+    return out;
+  }
+
+  async apply(ops: readonly Op[]): Promise<OpResult[]> {
+    const results = new Array<OpResult>(ops.length);
+    const binds: number[] = [];
+    const unbinds: number[] = [];
+    const ipvs: number[] = [];
+    ops.forEach((o, i) => {
+      if (o.op === 'bindAddress') binds.push(i);
+      else if (o.op === 'unbindAddress') unbinds.push(i);
+      else ipvs.push(i);
+    });
+    if (binds.length > 0) await this.changeAddresses(ops, binds, 'add', results);
+    if (ipvs.length > 0) {
+      const ipvsOps = ipvs.map((i) => ops[i] as IpvsOp);
+      const rs = await this.ipvs.apply(ipvsOps);
+      rs.forEach((r, k) => {
+        results[ipvs[k] as number] = r;
+      });
+      await this.forgetUdpFlows(ipvsOps, rs);
+    }
+    if (unbinds.length > 0) await this.changeAddresses(ops, unbinds, 'delete', results);
+    return results;
+  }
+
+  private async changeAddresses(
+    ops: readonly Op[],
+    at: readonly number[],
+    op: AddressChange['op'],
+    results: OpResult[],
+  ): Promise<void> {
+    let index: number | undefined;
+    try {
+      index = await this.interfaceIndex(op === 'add');
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      for (const i of at) results[i] = { ok: false, error };
+      return;
+    }
+    if (index === undefined) {
+      // No interface: nothing is bound, so every unbind is already done.
+      for (const i of at) results[i] = { ok: true };
+      return;
+    }
+    const changes = at.map((i) => {
+      const o = ops[i];
+      if (!o || !isAddressOp(o)) throw new Error('address op expected');
+      return { op, index: index as number, address: o.address };
+    });
+    const rs = await this.rtnl.changeAddresses(changes);
+    rs.forEach((r, k) => {
+      const i = at[k] as number;
+      // Unbinding an address that is already gone (EADDRNOTAVAIL) reached the goal.
+      const gone =
+        !r.ok && op === 'delete' && (r.error as { code?: string }).code === 'EADDRNOTAVAIL';
+      results[i] = r.ok || gone ? { ok: true } : { ok: false, error: r.error };
+    });
+  }
+
+  private async forgetUdpFlows(ops: readonly IpvsOp[], rs: readonly OpResult[]): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    ops.forEach((o, k) => {
+      if (o.op !== 'deleteDestination' || o.service.protocol !== 17 || !rs[k]?.ok) return;
+      work.push(
+        deleteFlows({
+          protocol: 'udp',
+          address: o.service.address,
+          port: o.service.port,
+          natAddress: o.destination.address,
+        }).catch((e: unknown) =>
+          this.options.warn?.(
+            `conntrack: removing UDP flows to ${o.service.address}:${o.service.port} via ${o.destination.address}: ${(e as Error).message}`,
+          ),
+        ),
+      );
+    });
+    await Promise.all(work);
+  }
+
+  async cleanup(): Promise<CleanupReport> {
+    const observed = await this.observe(() => false);
+    const ops: Op[] = [...observed.entries.values()].map((e) => ({
+      op: 'deleteService',
+      service: e.service,
+    }));
+    const rs = await this.ipvs.apply(ops as IpvsOp[]);
+    const failed = rs.find((r) => !r.ok);
+    if (failed && !failed.ok) throw failed.error;
+    const other: string[] = [];
+    if (await this.rtnl.deleteLink(this.options.interface))
+      other.push(`interface ${this.options.interface}`);
+    return { virtualServers: ops.length, addresses: observed.addresses.size, other };
+  }
+}

@@ -1,0 +1,80 @@
+// Which data plane this node gets. IPVS needs the ip_vs modules (or built-ins), the
+// "IPVS" generic netlink family, and each scheduler in use: a probe virtual server is
+// created and deleted with each, as kube-proxy does, because a module that loads is no
+// proof that the scheduler works. Until the iptables backend exists, a node without
+// IPVS is refused with the reason.
+import { IpvsClient } from '../../bindings/ipvs/client.js';
+import { modprobe, schedulerModule } from '../../bindings/modules.js';
+import type { Backend } from './backend.js';
+import { IpvsBackend, type IpvsBackendOptions } from './ipvs/backend.js';
+
+export type BackendChoice = 'auto' | 'ipvs' | 'iptables';
+
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+/** A documentation address (TEST-NET-2) no Service uses; kube-proxy probes the same way. */
+const PROBE = { address: '198.51.100.0', port: 20000 };
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Why IPVS cannot serve these schedulers here; undefined when it can. */
+export async function ipvsProblem(schedulers: readonly string[]): Promise<string | undefined> {
+  const base = await modprobe('ip_vs');
+  let client: IpvsClient;
+  try {
+    client = await IpvsClient.open();
+  } catch (e) {
+    const why = base.ok ? '' : ` (modprobe ip_vs: ${base.reason})`;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') return `the kernel has no IPVS generic netlink family${why}`;
+    return `opening the IPVS netlink family: ${reason(e)}${why}`;
+  }
+  try {
+    for (const scheduler of schedulers) {
+      const mod = await modprobe(schedulerModule(scheduler));
+      const service = {
+        family: 2 as const,
+        protocol: 6 as const,
+        ...PROBE,
+        fwmark: 0,
+        scheduler,
+        flags: 0,
+        timeout: 0,
+        netmask: 0xffffffff,
+        peName: '',
+      };
+      try {
+        await client.addService(service);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EEXIST') {
+          const why = mod.ok ? '' : ` (modprobe ${mod.module}: ${mod.reason})`;
+          return `IPVS refused a virtual server with scheduler ${scheduler}: ${reason(e)}${why}`;
+        }
+      }
+      await client.deleteService(service);
+    }
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
+export async function selectBackend(
+  choice: BackendChoice,
+  schedulers: readonly string[],
+  options: IpvsBackendOptions,
+): Promise<Backend> {
+  if (choice === 'iptables')
+    throw new BackendUnavailableError('the iptables backend is not available in this version');
+  const problem = await ipvsProblem(schedulers);
+  if (problem !== undefined) {
+    const fallback =
+      choice === 'auto' ? '; the iptables fallback is not available in this version' : '';
+    throw new BackendUnavailableError(`IPVS cannot be used: ${problem}${fallback}`);
+  }
+  return IpvsBackend.open(options);
+}
