@@ -1,10 +1,20 @@
 // The kube-ipvs command line: a table of subcommands; usage mistakes exit 2.
 import { checkCommand } from './check.js';
+import { cleanupCommand } from './cleanup.js';
 import { UsageError, type Command, type CommandIo } from './io.js';
+import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
+import { runCommand } from './run.js';
 import { versionCommand } from './version.js';
 
-export const COMMANDS: readonly Command[] = [renderCommand, checkCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  planCommand,
+  renderCommand,
+  cleanupCommand,
+  checkCommand,
+  versionCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -17,7 +17,11 @@ export interface ServiceEntry {
   destinations: readonly IpvsDestination[];
 }
 
-function ruleServiceName(s: IpvsService, opts: NameOptions): string {
+/** The service as ipvsadm's rules name it: `-t 10.0.0.1:80`, `-u [fd00::1]:53`, `-f 7`. */
+export function ruleServiceName(
+  s: Pick<IpvsService, 'family' | 'protocol' | 'address' | 'port' | 'fwmark'>,
+  opts: NameOptions,
+): string {
   if (s.fwmark) return s.family === AF_INET6 ? `-f ${s.fwmark | 0} -6` : `-f ${s.fwmark | 0}`;
   const stype =
     s.protocol === 6
@@ -53,7 +57,8 @@ function tunFlagOpt(flags: number): string {
   return TUN_FLAG_OPTS[flags] ?? '(null)';
 }
 
-function destRule(svcName: string, dname: string, d: IpvsDestination): string {
+/** One `-a` rule for a real server of the service named `svcName`. */
+export function destRule(svcName: string, dname: string, d: IpvsDestination): string {
   const base = `-a ${svcName} -r ${dname} ${fwdSwitch(d.forward)} -w ${d.weight | 0}`;
   if ((d.forward & 7) !== 2) return `${base}\n`;
   switch (d.tunType) {

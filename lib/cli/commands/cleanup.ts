@@ -1,0 +1,49 @@
+// `kube-ipvs cleanup`: removes what kube-ipvs owns (its virtual servers, the dummy
+// interface with its addresses) and nothing else.
+import { loadConfig } from '../../config/load.js';
+import { defaultConfig } from '../../config/schema.js';
+import { IpvsBackend } from '../../backends/ipvs/backend.js';
+import { parseFlags, type Command } from './io.js';
+
+export const cleanupCommand: Command = {
+  name: 'cleanup',
+  summary: 'remove every virtual server, address and interface kube-ipvs owns',
+  usage:
+    'kube-ipvs cleanup [--config FILE]\n' +
+    '  --config FILE          kube-ipvs configuration: its interface and excludeCIDRs',
+  async run(args, io) {
+    const { values } = parseFlags(args, { config: { type: 'string' } });
+    let config = defaultConfig();
+    if (values.config !== undefined) {
+      const r = await loadConfig(values.config);
+      if (!r.ok) {
+        for (const e of r.errors) io.stderr(`${e.text}\n`);
+        return 1;
+      }
+      config = r.config;
+    }
+    let backend: IpvsBackend;
+    try {
+      backend = await IpvsBackend.open({
+        interface: config.interface,
+        excludeCIDRs: config.excludeCIDRs,
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') {
+        io.stdout('kube-ipvs cleanup: the kernel has no IPVS; nothing to remove\n');
+        return 0;
+      }
+      throw e;
+    }
+    try {
+      const r = await backend.cleanup();
+      const other = r.other.length > 0 ? `, ${r.other.join(', ')}` : '';
+      io.stdout(
+        `kube-ipvs cleanup: removed ${r.virtualServers} virtual servers, ${r.addresses} addresses${other}\n`,
+      );
+      return 0;
+    } finally {
+      backend.close();
+    }
+  },
+};

@@ -1,0 +1,202 @@
+// What `run`, `plan` and `cleanup` share: their flags, the config, the source of
+// Services (API server or manifests), the store, the backend and the reconciler.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { loadConfig } from '../../config/load.js';
+import { defaultConfig, type KubeIpvsConfig } from '../../config/schema.js';
+import type { Backend } from '../../backends/backend.js';
+import { selectBackend, type BackendChoice } from '../../backends/select.js';
+import { Reconciler } from '../../reconcile/reconciler.js';
+import { KubernetesSource, loadKubeConfig } from '../../sources/kubernetes.js';
+import { ManifestSource } from '../../sources/manifests.js';
+import { formatProblem } from '../../sources/manifest-parse.js';
+import { modelStore, type ModelStore } from '../../sources/model-store.js';
+import { LOG_LEVELS, makeLogger, type LogFormat, type LogLevel } from '../log.js';
+import { UsageError, parseFlags, type CommandIo } from './io.js';
+
+export const PROXY_FLAGS = {
+  config: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  manifests: { type: 'string' },
+  'node-name': { type: 'string' },
+  backend: { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+export const PROXY_USAGE =
+  '  --config FILE          kube-ipvs configuration (default: built-in defaults)\n' +
+  '  --kubeconfig FILE      API server credentials (default: in-cluster, else ~/.kube/config)\n' +
+  '  --manifests DIR        standalone: Services, EndpointSlices, Endpoints from YAML files, watched\n' +
+  '  --node-name NAME       this node (default: $NODE_NAME, else the hostname)\n' +
+  '  --backend MODE         auto, ipvs or iptables (overrides the config)\n' +
+  '  --log-format FORMAT    json (default) or text\n' +
+  '  --log-level LEVEL      info (default), debug, warn, error';
+
+export interface ProxyFlags {
+  config?: string;
+  kubeconfig?: string;
+  manifests?: string;
+  'node-name'?: string;
+  backend?: string;
+  'log-format'?: string;
+  'log-level'?: string;
+}
+
+export interface Proxy {
+  /** The config in force (replaced on reload). */
+  config: KubeIpvsConfig;
+  configHash: string | undefined;
+  log: Logger;
+  store: ModelStore;
+  backend: Backend;
+  reconciler: Reconciler;
+  /** Feeds the store once (manifests) or until the informers have listed (API server). */
+  ready(timeoutMs?: number): Promise<void>;
+  /** Starts watching for changes (run). */
+  watch(): void;
+  close(): Promise<void>;
+}
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'ipvs', 'iptables'];
+
+export function parseProxyFlags<E extends Record<string, { type: 'string' | 'boolean' }>>(
+  args: string[],
+  extra: E,
+) {
+  const { values } = parseFlags(args, { ...PROXY_FLAGS, ...extra });
+  const v = values as ProxyFlags;
+  if (v.manifests !== undefined && v.kubeconfig !== undefined)
+    throw new UsageError('--manifests and --kubeconfig exclude each other');
+  if (v.backend !== undefined && !BACKENDS.includes(v.backend as BackendChoice))
+    throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}; got "${v.backend}"`);
+  const format = v['log-format'] ?? 'json';
+  if (format !== 'json' && format !== 'text')
+    throw new UsageError(`--log-format: expected json or text; got "${format}"`);
+  const level = v['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
+  return values;
+}
+
+/** Loads the config; prints its errors and returns undefined when it is invalid. */
+async function config(
+  flags: ProxyFlags,
+  io: CommandIo,
+): Promise<{ config: KubeIpvsConfig; hash: string | undefined } | undefined> {
+  if (flags.config === undefined) return { config: defaultConfig(), hash: undefined };
+  const r = await loadConfig(flags.config);
+  if (!r.ok) {
+    for (const e of r.errors) io.stderr(`${e.text}\n`);
+    return undefined;
+  }
+  return { config: r.config, hash: r.hash };
+}
+
+export function schedulersInUse(c: KubeIpvsConfig): string[] {
+  return [...new Set([c.scheduler, ...c.services.map((s) => s.scheduler)])];
+}
+
+/** Everything a proxy command needs; undefined after printing why it cannot start. */
+export async function openProxy(
+  command: string,
+  flags: ProxyFlags,
+  io: CommandIo,
+): Promise<Proxy | undefined> {
+  const loaded = await config(flags, io);
+  if (!loaded) return undefined;
+  const cfg = loaded.config;
+  const log = makeLogger(
+    (flags['log-format'] ?? 'json') as LogFormat,
+    (flags['log-level'] ?? 'info') as LogLevel,
+    (t) => io.stderr(t),
+  );
+  const nodeName = flags['node-name'] ?? io.env.NODE_NAME ?? hostname();
+  const choice = (flags.backend ?? cfg.backend) as BackendChoice;
+  let backend: Backend;
+  try {
+    backend = await selectBackend(choice, schedulersInUse(cfg), {
+      interface: cfg.interface,
+      excludeCIDRs: cfg.excludeCIDRs,
+      warn: (m) => log.warn(m),
+    });
+  } catch (e) {
+    io.stderr(`kube-ipvs ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return undefined;
+  }
+  const store = modelStore({ name: nodeName, addresses: [] }, cfg);
+  const reconciler = new Reconciler({
+    store,
+    backend,
+    log,
+    // The config in force, which a reload replaces on the proxy defined below.
+    drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
+  });
+  let ready: (timeoutMs?: number) => Promise<void>;
+  let watch: () => void;
+  let stop: () => Promise<void>;
+  if (flags.manifests !== undefined) {
+    const source = new ManifestSource({
+      dir: flags.manifests,
+      sink: store,
+      onScan: (scan) => {
+        for (const p of scan.problems) log.warn({ problem: formatProblem(p) }, 'manifest problem');
+      },
+    });
+    let watching = false;
+    ready = async () => {
+      const scan = await source.load();
+      for (const p of scan.problems) log.warn({ problem: formatProblem(p) }, 'manifest problem');
+    };
+    // A file changed between the first read and the watch would be missed: watch first,
+    // then read once more.
+    watch = () => {
+      if (watching) return;
+      watching = true;
+      source.start();
+      void source.rescan();
+    };
+    stop = () => {
+      source.stop();
+      return Promise.resolve();
+    };
+  } else {
+    const source = new KubernetesSource({
+      kubeConfig: loadKubeConfig(flags.kubeconfig),
+      nodeName,
+      sink: store,
+      onError: (what, err, retryInMs) =>
+        log.warn(
+          { resource: what, error: err instanceof Error ? err.message : String(err), retryInMs },
+          `watching ${what} failed`,
+        ),
+    });
+    let started = false;
+    ready = async (timeoutMs?: number) => {
+      source.start();
+      started = true;
+      await source.waitForSync(timeoutMs);
+    };
+    watch = () => {
+      if (!started) source.start();
+      started = true;
+    };
+    stop = () => source.stop();
+  }
+  log.info({ node: nodeName, backend: backend.mode, interface: cfg.interface }, 'starting');
+  const proxy: Proxy = {
+    config: cfg,
+    configHash: loaded.hash,
+    log,
+    store,
+    backend,
+    reconciler,
+    ready,
+    watch,
+    close: async () => {
+      await stop();
+      backend.close();
+    },
+  };
+  return proxy;
+}
