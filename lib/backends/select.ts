@@ -22,7 +22,10 @@ function reason(e: unknown): string {
 }
 
 /** Why IPVS cannot serve these schedulers here; undefined when it can. */
-export async function ipvsProblem(schedulers: readonly string[]): Promise<string | undefined> {
+export async function ipvsProblem(
+  schedulers: readonly string[],
+  probe = true,
+): Promise<string | undefined> {
   const base = await modprobe('ip_vs');
   let client: IpvsClient;
   try {
@@ -34,6 +37,7 @@ export async function ipvsProblem(schedulers: readonly string[]): Promise<string
     return `opening the IPVS netlink family: ${reason(e)}${why}`;
   }
   try {
+    if (!probe) return undefined;
     for (const scheduler of schedulers) {
       const mod = await modprobe(schedulerModule(scheduler));
       const service = {
@@ -63,14 +67,19 @@ export async function ipvsProblem(schedulers: readonly string[]): Promise<string
   }
 }
 
+/**
+ * The backend for this node. `probe: false` (plan) only checks that the IPVS family is
+ * there and changes nothing in the kernel.
+ */
 export async function selectBackend(
   choice: BackendChoice,
   schedulers: readonly string[],
   options: IpvsBackendOptions,
+  probe = true,
 ): Promise<Backend> {
   if (choice === 'iptables')
     throw new BackendUnavailableError('the iptables backend is not available in this version');
-  const problem = await ipvsProblem(schedulers);
+  const problem = await ipvsProblem(schedulers, probe);
   if (problem !== undefined) {
     const fallback =
       choice === 'auto' ? '; the iptables fallback is not available in this version' : '';

@@ -38,8 +38,11 @@ export const cleanupCommand: Command = {
     try {
       const r = await backend.cleanup();
       const other = r.other.length > 0 ? `, ${r.other.join(', ')}` : '';
+      const n = (count: number, one: string, many: string) =>
+        `${count} ${count === 1 ? one : many}`;
       io.stdout(
-        `kube-ipvs cleanup: removed ${r.virtualServers} virtual servers, ${r.addresses} addresses${other}\n`,
+        `kube-ipvs cleanup: removed ${n(r.virtualServers, 'virtual server', 'virtual servers')}, ` +
+          `${n(r.addresses, 'address', 'addresses')}${other}\n`,
       );
       return 0;
     } finally {

@@ -31,7 +31,7 @@ export const PROXY_USAGE =
   '  --node-name NAME       this node (default: $NODE_NAME, else the hostname)\n' +
   '  --backend MODE         auto, ipvs or iptables (overrides the config)\n' +
   '  --log-format FORMAT    json (default) or text\n' +
-  '  --log-level LEVEL      info (default), debug, warn, error';
+  '  --log-level LEVEL      info (default; warn for plan), debug, warn, error';
 
 export interface ProxyFlags {
   config?: string;
@@ -99,7 +99,7 @@ export function schedulersInUse(c: KubeIpvsConfig): string[] {
 
 /** Everything a proxy command needs; undefined after printing why it cannot start. */
 export async function openProxy(
-  command: string,
+  command: 'run' | 'plan',
   flags: ProxyFlags,
   io: CommandIo,
 ): Promise<Proxy | undefined> {
@@ -108,18 +108,20 @@ export async function openProxy(
   const cfg = loaded.config;
   const log = makeLogger(
     (flags['log-format'] ?? 'json') as LogFormat,
-    (flags['log-level'] ?? 'info') as LogLevel,
+    // plan's output is the operations; its log says only what went wrong.
+    (flags['log-level'] ?? (command === 'plan' ? 'warn' : 'info')) as LogLevel,
     (t) => io.stderr(t),
   );
   const nodeName = flags['node-name'] ?? io.env.NODE_NAME ?? hostname();
   const choice = (flags.backend ?? cfg.backend) as BackendChoice;
   let backend: Backend;
   try {
-    backend = await selectBackend(choice, schedulersInUse(cfg), {
-      interface: cfg.interface,
-      excludeCIDRs: cfg.excludeCIDRs,
-      warn: (m) => log.warn(m),
-    });
+    backend = await selectBackend(
+      choice,
+      schedulersInUse(cfg),
+      { interface: cfg.interface, excludeCIDRs: cfg.excludeCIDRs, warn: (m) => log.warn(m) },
+      command === 'run',
+    );
   } catch (e) {
     io.stderr(`kube-ipvs ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
     return undefined;
