@@ -1,6 +1,8 @@
 // What `run`, `plan` and `cleanup` share: their flags, the config, the source of
 // Services (API server or manifests), the store, the backend and the reconciler.
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../config/load.js';
 import { defaultConfig, type KubeIpvsConfig } from '../../config/schema.js';
@@ -12,6 +14,7 @@ import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
 import { modelStore, type ModelStore } from '../../sources/model-store.js';
 import { LOG_LEVELS, makeLogger, type LogFormat, type LogLevel } from '../log.js';
+import { systemErrorReason } from '../../system-error.js';
 import { UsageError, parseFlags, type CommandIo } from './io.js';
 
 export const PROXY_FLAGS = {
@@ -112,7 +115,28 @@ export async function openProxy(
     (flags['log-level'] ?? (command === 'plan' ? 'warn' : 'info')) as LogLevel,
     (t) => io.stderr(t),
   );
-  const nodeName = flags['node-name'] ?? io.env.NODE_NAME ?? hostname();
+  const nodeName = flags['node-name'] || io.env.NODE_NAME || hostname();
+  // Inputs are checked before the kernel is touched, each with one line naming it.
+  const fail = (what: string, e: unknown): undefined => {
+    const first = systemErrorReason(e).split('\n')[0] ?? '';
+    io.stderr(`kube-ipvs ${command}: ${what}: ${first}\n`);
+    return undefined;
+  };
+  let kubeConfig: KubeConfig | undefined;
+  if (flags.manifests !== undefined) {
+    try {
+      if (!(await stat(flags.manifests)).isDirectory())
+        return fail(flags.manifests, new Error('not a directory'));
+    } catch (e) {
+      return fail(flags.manifests, e);
+    }
+  } else {
+    try {
+      kubeConfig = loadKubeConfig(flags.kubeconfig);
+    } catch (e) {
+      return fail(`loading the kubeconfig${flags.kubeconfig ? ` ${flags.kubeconfig}` : ''}`, e);
+    }
+  }
   const choice = (flags.backend ?? cfg.backend) as BackendChoice;
   let backend: Backend;
   try {
@@ -137,7 +161,7 @@ export async function openProxy(
   let ready: (timeoutMs?: number) => Promise<void>;
   let watch: () => void;
   let stop: () => Promise<void>;
-  if (flags.manifests !== undefined) {
+  if (kubeConfig === undefined && flags.manifests !== undefined) {
     const source = new ManifestSource({
       dir: flags.manifests,
       sink: store,
@@ -164,7 +188,7 @@ export async function openProxy(
     };
   } else {
     const source = new KubernetesSource({
-      kubeConfig: loadKubeConfig(flags.kubeconfig),
+      kubeConfig: kubeConfig ?? loadKubeConfig(flags.kubeconfig),
       nodeName,
       sink: store,
       onError: (what, err, retryInMs) =>

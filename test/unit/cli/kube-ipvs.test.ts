@@ -350,4 +350,31 @@ describe('kube-ipvs command (real process)', function () {
       '-a --sctp-service 192.168.10.12:30900 -r 192.0.2.42:9000 -m -w 1\n',
     );
   });
+
+  it('run and plan name a bad manifests directory or kubeconfig in one line, before touching the kernel', async () => {
+    const cases: Array<[string[], string]> = [
+      [
+        ['run', '--manifests', join(dir, 'missing')],
+        `kube-ipvs run: ${join(dir, 'missing')}: no such file or directory\n`,
+      ],
+      [
+        ['plan', '--manifests', join(dir, 'web.yaml')],
+        `kube-ipvs plan: ${join(dir, 'web.yaml')}: not a directory\n`,
+      ],
+      [
+        ['run', '--once', '--kubeconfig', join(dir, 'none')],
+        `kube-ipvs run: loading the kubeconfig ${join(dir, 'none')}: no such file or directory\n`,
+      ],
+      [
+        ['plan', '--kubeconfig', join(dir, 'config-bad.yaml'), '--config', join(dir, 'nope.yaml')],
+        // The config loader's own format, as check and render print it.
+        `${join(dir, 'nope.yaml')}: (document): cannot read the file: ENOENT: no such file or directory, open '${join(dir, 'nope.yaml')}'\n`,
+      ],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await run(args);
+      expect(r.stderr, args.join(' ')).to.equal(stderr);
+      expect(r.code, args.join(' ')).to.equal(1);
+    }
+  });
 });
