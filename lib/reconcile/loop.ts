@@ -11,8 +11,10 @@ export interface LoopTiming {
 }
 
 export interface SyncLoopOptions {
-  reconciler: Reconciler;
-  store: ModelStore;
+  reconciler: Pick<Reconciler, 'full' | 'partial' | 'drain' | 'nextRetry'> & {
+    readonly drains: { readonly size: number };
+  };
+  store: Pick<ModelStore, 'onDirty' | 'dirtyCount'>;
   timing: () => LoopTiming;
   log: ReconcilerLog & { error(obj: object, msg: string): void };
   /** How often draining real servers are re-read; default 1 s. */
@@ -34,7 +36,6 @@ export class SyncLoop {
   private failures = 0;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
-  private readonly idle: Array<() => void> = [];
 
   constructor(private readonly opts: SyncLoopOptions) {
     this.now = opts.now ?? Date.now;
@@ -59,13 +60,8 @@ export class SyncLoop {
     this.kick();
   }
 
-  /** Resolves when no sync is running or due now (tests, --once). */
-  settled(): Promise<void> {
-    if (!this.running && this.dueIn() > 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  private next(): { kind: SyncKind; at: number } | undefined {
+  /** The sync due first and when; a full resync is always due at some point. */
+  private next(): { kind: SyncKind; at: number } {
     const t = this.opts.timing();
     const earliest = this.lastStart + t.minSyncPeriodMs;
     const retryBackoff =
@@ -87,31 +83,20 @@ export class SyncLoop {
     return best;
   }
 
-  private dueIn(): number {
-    const n = this.next();
-    return n ? n.at - this.now() : Number.POSITIVE_INFINITY;
-  }
-
   private kick(): void {
     if (this.stopped || this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const n = this.next();
-    if (!n) return this.wakeIdle();
     const wait = Math.max(0, n.at - this.now());
-    if (wait > 0) this.wakeIdle();
     // Node's timers take at most 2^31-1 ms.
     this.timer = setTimeout(() => void this.fire(), Math.min(wait, 0x7fffffff));
-  }
-
-  private wakeIdle(): void {
-    for (const r of this.idle.splice(0)) r();
   }
 
   private async fire(): Promise<void> {
     this.timer = undefined;
     const n = this.next();
-    if (!n || this.stopped) return;
+    if (this.stopped) return;
     if (n.at > this.now()) return this.kick();
     this.running = true;
     this.lastStart = this.now();
