@@ -1,8 +1,7 @@
 // `kube-ipvs cleanup`: removes what kube-ipvs owns (its virtual servers, the dummy
 // interface with its addresses) and nothing else.
-import { loadConfig } from '../../config/load.js';
-import { defaultConfig } from '../../config/schema.js';
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
+import { readConfigFlag } from './inputs.js';
 import { parseFlags, type Command } from './io.js';
 
 export const cleanupCommand: Command = {
@@ -13,15 +12,9 @@ export const cleanupCommand: Command = {
     '  --config FILE          kube-ipvs configuration: its interface and excludeCIDRs',
   async run(args, io) {
     const { values } = parseFlags(args, { config: { type: 'string' } });
-    let config = defaultConfig();
-    if (values.config !== undefined) {
-      const r = await loadConfig(values.config);
-      if (!r.ok) {
-        for (const e of r.errors) io.stderr(`${e.text}\n`);
-        return 1;
-      }
-      config = r.config;
-    }
+    const loaded = await readConfigFlag(values.config, io);
+    if (!loaded) return 1;
+    const config = loaded.config;
     let backend: IpvsBackend;
     try {
       backend = await IpvsBackend.open({

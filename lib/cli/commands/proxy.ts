@@ -1,11 +1,9 @@
 // What `run`, `plan` and `cleanup` share: their flags, the config, the source of
 // Services (API server or manifests), the store, the backend and the reconciler.
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { loadConfig } from '../../config/load.js';
-import { defaultConfig, type KubeIpvsConfig } from '../../config/schema.js';
+import type { KubeIpvsConfig } from '../../config/schema.js';
 import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
 import { Reconciler } from '../../reconcile/reconciler.js';
@@ -16,6 +14,7 @@ import { modelStore, type ModelStore } from '../../sources/model-store.js';
 import { LOG_LEVELS, makeLogger, type LogFormat, type LogLevel } from '../log.js';
 import { systemErrorReason } from '../../system-error.js';
 import { UsageError, parseFlags, type CommandIo } from './io.js';
+import { checkDirectory, readConfigFlag } from './inputs.js';
 
 export const PROXY_FLAGS = {
   config: { type: 'string' },
@@ -82,20 +81,6 @@ export function parseProxyFlags<E extends Record<string, { type: 'string' | 'boo
   return values;
 }
 
-/** Loads the config; prints its errors and returns undefined when it is invalid. */
-async function config(
-  flags: ProxyFlags,
-  io: CommandIo,
-): Promise<{ config: KubeIpvsConfig; hash: string | undefined } | undefined> {
-  if (flags.config === undefined) return { config: defaultConfig(), hash: undefined };
-  const r = await loadConfig(flags.config);
-  if (!r.ok) {
-    for (const e of r.errors) io.stderr(`${e.text}\n`);
-    return undefined;
-  }
-  return { config: r.config, hash: r.hash };
-}
-
 export function schedulersInUse(c: KubeIpvsConfig): string[] {
   return [...new Set([c.scheduler, ...c.services.map((s) => s.scheduler)])];
 }
@@ -106,7 +91,7 @@ export async function openProxy(
   flags: ProxyFlags,
   io: CommandIo,
 ): Promise<Proxy | undefined> {
-  const loaded = await config(flags, io);
+  const loaded = await readConfigFlag(flags.config, io);
   if (!loaded) return undefined;
   const cfg = loaded.config;
   const log = makeLogger(
@@ -124,12 +109,7 @@ export async function openProxy(
   };
   let kubeConfig: KubeConfig | undefined;
   if (flags.manifests !== undefined) {
-    try {
-      if (!(await stat(flags.manifests)).isDirectory())
-        return fail(flags.manifests, new Error('not a directory'));
-    } catch (e) {
-      return fail(flags.manifests, e);
-    }
+    if (!(await checkDirectory(command, flags.manifests, io))) return undefined;
   } else {
     try {
       kubeConfig = loadKubeConfig(flags.kubeconfig);

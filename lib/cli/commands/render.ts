@@ -1,11 +1,7 @@
 // `kube-ipvs render`: the desired IPVS state of one node, from a directory of manifests, in
 // ipvsadm's save syntax (-S -n). Touches no kernel and needs no root: it only reads files.
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { formatSave } from '../format/save.js';
-import { defaultConfig } from '../../config/schema.js';
-import { loadConfig } from '../../config/load.js';
-import type { KubeIpvsConfig } from '../../config/schema.js';
 import { parseIp } from '../../net/ip.js';
 import type { NodeContext, Skipped, VirtualServer } from '../../model/types.js';
 import { collectDesired } from '../../model/desired.js';
@@ -14,6 +10,7 @@ import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
 import { modelStore } from '../../sources/model-store.js';
 import { parseFlags, UsageError, type Command } from './io.js';
+import { checkDirectory, readConfigFlag } from './inputs.js';
 
 /** "skipped:" for input left out, "warning:" for a fallback or assumption that drops none. */
 export function formatNote(kind: 'skipped' | 'warning', s: Skipped): string {
@@ -66,24 +63,10 @@ export const renderCommand: Command = {
       if (!ip) throw new UsageError(`--node-addresses: ${JSON.stringify(a)} is not an IP address`);
       addresses.push(ip.text);
     }
-    try {
-      if (!(await stat(values.manifests)).isDirectory()) {
-        io.stderr(`kube-ipvs render: ${values.manifests}: not a directory\n`);
-        return 1;
-      }
-    } catch (e) {
-      io.stderr(`kube-ipvs render: ${values.manifests}: ${(e as Error).message}\n`);
-      return 1;
-    }
-    let config: KubeIpvsConfig = defaultConfig();
-    if (values.config !== undefined) {
-      const r = await loadConfig(values.config);
-      if (!r.ok) {
-        for (const e of r.errors) io.stderr(`${e.text}\n`);
-        return 1;
-      }
-      config = r.config;
-    }
+    if (!(await checkDirectory('render', values.manifests, io))) return 1;
+    const loaded = await readConfigFlag(values.config, io);
+    if (!loaded) return 1;
+    const config = loaded.config;
     // Say what is assumed: the output is for this node only (Local policies, NodePorts).
     io.stderr(
       `warning: rendering for node ${JSON.stringify(nodeName.name)} (from ${nodeName.from}), ` +

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { IpvsOp } from '../../../bindings/ipvs/client.js';
 import type { IpvsDestination, IpvsService } from '../../../bindings/ipvs/types.js';
+import { ipvsDestination, ipvsService } from '../../fixtures/ipvs-objects.js';
 import type { IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
 import { diffAddresses, diffEntry, orderOps, type Op } from '../../../lib/reconcile/diff.js';
 import type { DrainClock } from '../../../lib/reconcile/drain.js';
@@ -11,37 +12,8 @@ import type { VirtualServerKey } from '../../../lib/model/types.js';
 
 const KEY = 'TCP/10.96.0.10:80' as VirtualServerKey;
 
-function service(over: Partial<IpvsService> = {}): IpvsService {
-  return {
-    family: 2,
-    protocol: 6,
-    address: '10.96.0.10',
-    port: 80,
-    fwmark: 0,
-    scheduler: 'rr',
-    flags: 0,
-    timeout: 0,
-    netmask: 0xffffffff,
-    peName: '',
-    ...over,
-  };
-}
-
-function dest(address: string, over: Partial<IpvsDestination> = {}): IpvsDestination {
-  return {
-    family: 2,
-    address,
-    port: 8080,
-    forward: 0,
-    weight: 1,
-    upperThreshold: 0,
-    lowerThreshold: 0,
-    tunType: 0,
-    tunPort: 0,
-    tunFlags: 0,
-    ...over,
-  };
-}
+const service = ipvsService;
+const dest = ipvsDestination;
 
 const entry = (s: IpvsService, ds: IpvsDestination[]): IpvsEntry => ({
   service: s,

@@ -1,34 +1,12 @@
 // reconcile/observed: what a partial sync remembers of the kernel after each op.
 import { expect } from 'chai';
-import type { IpvsDestination, IpvsService } from '../../../bindings/ipvs/types.js';
+import { ipvsDestination, ipvsService } from '../../fixtures/ipvs-objects.js';
 import type { IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
 import type { VirtualServerKey } from '../../../lib/model/types.js';
 import { recordOp } from '../../../lib/reconcile/observed.js';
 
-const svc: IpvsService = {
-  family: 2,
-  protocol: 6,
-  address: '10.96.0.10',
-  port: 80,
-  fwmark: 0,
-  scheduler: 'rr',
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  peName: '',
-};
-const d = (address: string, weight = 1): IpvsDestination => ({
-  family: 2,
-  address,
-  port: 8080,
-  forward: 0,
-  weight,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  tunType: 0,
-  tunPort: 0,
-  tunFlags: 0,
-});
+const svc = ipvsService();
+const d = (address: string, weight = 1) => ipvsDestination(address, { weight });
 const KEY = 'TCP/10.96.0.10:80' as VirtualServerKey;
 
 describe('reconcile/observed', () => {

@@ -1,21 +1,11 @@
 // backends/ipvs/ownership: which virtual servers on a node kube-ipvs may change.
 import { expect } from 'chai';
 import type { IpvsService } from '../../../../bindings/ipvs/types.js';
+import { ipvsService } from '../../../fixtures/ipvs-objects.js';
 import { owns, type Ownership } from '../../../../lib/backends/ipvs/ownership.js';
 
-const s = (address: string, port: number, over: Partial<IpvsService> = {}): IpvsService => ({
-  family: 2,
-  protocol: 6,
-  address,
-  port,
-  fwmark: 0,
-  scheduler: 'rr',
-  flags: 0,
-  timeout: 0,
-  netmask: 0xffffffff,
-  peName: '',
-  ...over,
-});
+const s = (address: string, port: number, over: Partial<IpvsService> = {}) =>
+  ipvsService({ address, port, ...over });
 
 describe('backends/ipvs/ownership', () => {
   const o: Ownership = {

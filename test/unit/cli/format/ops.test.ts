@@ -1,42 +1,12 @@
 // cli/format/ops: `kube-ipvs plan` lines, in ipvsadm's save syntax with each change's letter.
 import { expect } from 'chai';
-import type { IpvsDestination, IpvsService } from '../../../../bindings/ipvs/types.js';
+import { ipvsDestination, ipvsService } from '../../../fixtures/ipvs-objects.js';
 import { formatOp } from '../../../../lib/cli/format/ops.js';
 
-const tcp: IpvsService = {
-  family: 2,
-  protocol: 6,
-  address: '10.96.0.10',
-  port: 80,
-  fwmark: 0,
-  scheduler: 'rr',
-  flags: 1,
-  timeout: 10800,
-  netmask: 0xffffffff,
-  peName: '',
-};
-const udp6: IpvsService = {
-  ...tcp,
-  family: 10,
-  protocol: 17,
-  address: 'fd00::a',
-  port: 53,
-  flags: 0,
-  timeout: 0,
-  netmask: 128,
-};
-const dest = (family: 2 | 10, address: string, weight = 1): IpvsDestination => ({
-  family,
-  address,
-  port: 8080,
-  forward: 0,
-  weight,
-  upperThreshold: 0,
-  lowerThreshold: 0,
-  tunType: 0,
-  tunPort: 0,
-  tunFlags: 0,
-});
+const tcp = ipvsService({ flags: 1, timeout: 10800 });
+const udp6 = ipvsService({ family: 10, protocol: 17, address: 'fd00::a', port: 53, netmask: 128 });
+const dest = (family: 2 | 10, address: string, weight = 1) =>
+  ipvsDestination(address, { family, weight });
 
 describe('cli/format/ops (kube-ipvs plan)', () => {
   it('prints each operation as ipvsadm would take it', () => {
