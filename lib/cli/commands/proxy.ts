@@ -167,21 +167,34 @@ export async function openProxy(
       return Promise.resolve();
     };
   } else {
+    const kc = kubeConfig ?? loadKubeConfig(flags.kubeconfig);
     const source = new KubernetesSource({
-      kubeConfig: kubeConfig ?? loadKubeConfig(flags.kubeconfig),
+      kubeConfig: kc,
       nodeName,
       sink: store,
-      onError: (what, err, retryInMs) =>
+      onError: (what, err, retryInMs) => {
+        lastError = `${what}: ${err instanceof Error ? err.message : String(err)}`;
         log.warn(
           { resource: what, error: err instanceof Error ? err.message : String(err), retryInMs },
           `watching ${what} failed`,
-        ),
+        );
+      },
     });
+    let lastError: string | undefined;
     let started = false;
+    const server = kc.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
     ready = async (timeoutMs?: number) => {
       source.start();
       started = true;
-      await source.waitForSync(timeoutMs);
+      try {
+        await source.waitForSync(timeoutMs);
+      } catch {
+        throw new Error(
+          `the API server ${server} did not list Services, EndpointSlices and the Node ` +
+            `within ${Math.round((timeoutMs ?? 0) / 1000)} s` +
+            (lastError ? `; last error: ${lastError}` : ''),
+        );
+      }
     };
     watch = () => {
       if (!started) source.start();
