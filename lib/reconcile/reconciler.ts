@@ -40,7 +40,18 @@ export interface ReconcilerOptions {
   log: ReconcilerLog;
   /** Graceful termination timeout of the current config, ms. */
   drainTimeoutMs: () => number;
+  /**
+   * Kernel state that follows the desired table beside the virtual servers (the masquerade
+   * ipsets), told before the ops are applied so a new entry point never works unmarked.
+   * A failure is logged and brings a full resync forward.
+   */
+  follower?: TableFollower;
   now?: () => number;
+}
+
+export interface TableFollower {
+  full(table: DesiredTable): Promise<void>;
+  partial(table: DesiredTable, changed: ReadonlySet<VirtualServerKey>): Promise<void>;
 }
 
 interface Retry {
@@ -206,7 +217,27 @@ export class Reconciler {
     const start = this.now();
     const retried = [...this.retries.keys()];
     const { ops, services } = await this.resync();
-    return this.apply('full', ops, services, start, retried);
+    const followed = await this.follow((f) => f.full(this.table));
+    return this.withFollow(followed, await this.apply('full', ops, services, start, retried));
+  }
+
+  private async follow(step: (f: TableFollower) => Promise<void>): Promise<boolean> {
+    const f = this.opts.follower;
+    if (!f) return true;
+    try {
+      await step(f);
+      return true;
+    } catch (e) {
+      this.opts.log.warn(
+        { error: e instanceof Error ? e.message : String(e) },
+        'keeping the masquerade rules and sets in step failed',
+      );
+      return false;
+    }
+  }
+
+  private withFollow(ok: boolean, report: SyncReport): SyncReport {
+    return ok ? report : { ...report, needFull: true };
   }
 
   /** What a full sync would do now, without doing it (plan, and --once's check). */
@@ -221,7 +252,9 @@ export class Reconciler {
     const due = this.takeDueRetries();
     const t = this.translate(new Set([...this.opts.store.takeDirty(), ...due]));
     const ops = [...this.diffKeys(t.vsKeys), ...this.addressOps(t.addresses)];
-    return this.apply('partial', ops, t.services, start, due);
+    const followed =
+      t.vsKeys.size === 0 || (await this.follow((f) => f.partial(this.table, t.vsKeys)));
+    return this.withFollow(followed, await this.apply('partial', ops, t.services, start, due));
   }
 
   /** Re-reads the virtual servers with draining real servers and deletes those that are done. */

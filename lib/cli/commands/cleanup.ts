@@ -1,12 +1,13 @@
 // `kube-ipvs cleanup`: removes what kube-ipvs owns (its virtual servers, the dummy
-// interface with its addresses) and nothing else.
+// interface with its addresses, its masquerade chains and ipsets) and nothing else.
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
+import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
 import { readConfigFlag } from './inputs.js';
 import { parseFlags, type Command } from './io.js';
 
 export const cleanupCommand: Command = {
   name: 'cleanup',
-  summary: 'remove every virtual server, address and interface kube-ipvs owns',
+  summary: 'remove every virtual server, address, interface, chain and ipset kube-ipvs owns',
   usage:
     'kube-ipvs cleanup [--config FILE]\n' +
     '  --config FILE          kube-ipvs configuration: its interface and excludeCIDRs',
@@ -30,6 +31,11 @@ export const cleanupCommand: Command = {
     }
     try {
       const r = await backend.cleanup();
+      // After the virtual servers: nothing is NATed any more when the SNAT rules go.
+      const masq = await new MasqueradeSync({
+        options: () => ({ masqueradeAll: config.masqueradeAll, clusterCIDR: config.clusterCIDR }),
+      }).cleanup();
+      r.other.push(...masq);
       const other = r.other.length > 0 ? `, ${r.other.join(', ')}` : '';
       const n = (count: number, one: string, many: string) =>
         `${count} ${count === 1 ? one : many}`;

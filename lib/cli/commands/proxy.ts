@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { KubeIpvsConfig } from '../../config/schema.js';
 import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
+import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
 import { Reconciler } from '../../reconcile/reconciler.js';
 import { KubernetesSource, loadKubeConfig } from '../../sources/kubernetes.js';
 import { ManifestSource } from '../../sources/manifests.js';
@@ -137,6 +138,17 @@ export async function openProxy(
     log,
     // The config in force, which a reload replaces on the proxy defined below.
     drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
+    // SNAT rules and their ipsets; plan never writes them (it runs no sync).
+    follower:
+      command === 'run' && backend.mode === 'ipvs'
+        ? new MasqueradeSync({
+            options: () => ({
+              masqueradeAll: proxy.config.masqueradeAll,
+              clusterCIDR: proxy.config.clusterCIDR,
+            }),
+            log,
+          })
+        : undefined,
   });
   let ready: (timeoutMs?: number) => Promise<void>;
   let watch: () => void;

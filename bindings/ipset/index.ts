@@ -1,0 +1,2 @@
+export * from './text.js';
+export { ipsetRunner, type IpsetRunner } from './run.js';

@@ -1,0 +1,46 @@
+// iptables-restore and iptables-save (ip6tables-* for IPv6) through execFile. Restore
+// always runs with --noflush (only the chains named in the input are touched) and -w
+// (wait for the xtables lock instead of failing next to kubelet or a CNI plugin).
+//
+// Two flavours: the system's default binaries (iptables-nft on current distributions)
+// and iptables-legacy. A kernel without nftables NAT (no nft_chain_nat) refuses the nft
+// flavour's nat table; the legacy one then still works, so the caller may switch.
+import { runCommand } from '../command.js';
+
+export type IptablesFamily = 4 | 6;
+export type IptablesFlavour = 'default' | 'legacy';
+
+export function iptablesBinary(
+  family: IptablesFamily,
+  flavour: IptablesFlavour,
+  tool: 'restore' | 'save',
+): string {
+  const base = family === 4 ? 'iptables' : 'ip6tables';
+  return flavour === 'legacy' ? `${base}-legacy-${tool}` : `${base}-${tool}`;
+}
+
+export interface IptablesRunner {
+  restore(input: string): Promise<void>;
+  save(table: string): Promise<string>;
+}
+
+export function iptablesRunner(
+  family: IptablesFamily,
+  flavour: IptablesFlavour,
+  timeoutMs = 60_000,
+): IptablesRunner {
+  return {
+    async restore(input) {
+      await runCommand(iptablesBinary(family, flavour, 'restore'), ['--noflush', '-w'], {
+        input,
+        timeoutMs,
+      });
+    },
+    async save(table) {
+      const r = await runCommand(iptablesBinary(family, flavour, 'save'), ['-t', table], {
+        timeoutMs,
+      });
+      return r.stdout;
+    },
+  };
+}

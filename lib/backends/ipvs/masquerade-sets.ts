@@ -1,0 +1,99 @@
+// Which ipset members the desired table asks for, kept per event: each virtual server
+// contributes its members, counted, so a member shared by several (an endpoint behind a
+// ClusterIP and a NodePort) stays until the last one goes. An update costs O(that virtual
+// server's members); only a full resync compares everything with the kernel.
+import type { IptablesFamily } from '../../../bindings/iptables/run.js';
+import type { VirtualServer, VirtualServerKey } from '../../model/types.js';
+import { SET_ROLES, setName, type SetRole } from './masquerade.js';
+
+export interface Member {
+  set: string;
+  entry: string;
+}
+
+export interface MemberChange {
+  add: Member[];
+  del: Member[];
+}
+
+export function familyNumber(vs: VirtualServer): IptablesFamily {
+  return vs.family === 'IPv4' ? 4 : 6;
+}
+
+/** The set members one virtual server needs (ipset's ip,proto:port[,ip] syntax). */
+export function membersOf(vs: VirtualServer): Member[] {
+  const f = familyNumber(vs);
+  const proto = vs.protocol.toLowerCase();
+  const out: Member[] = [];
+  const entry = `${vs.address},${proto}:${vs.port}`;
+  if (vs.owner.kind === 'ClusterIP') out.push({ set: setName(f, 'clusterIP'), entry });
+  else if (vs.trafficPolicy === 'Cluster') out.push({ set: setName(f, 'external'), entry });
+  // Hairpin: the endpoint as destination and as source of the same packet.
+  for (const rs of vs.realServers)
+    out.push({
+      set: setName(f, 'loopBack'),
+      entry: `${rs.address},${proto}:${rs.port},${rs.address}`,
+    });
+  return out;
+}
+
+const keyOf = (m: Member): string => `${m.set} ${m.entry}`;
+
+export class SetMembership {
+  private readonly byServer = new Map<VirtualServerKey, Member[]>();
+  private readonly refs = new Map<string, number>();
+
+  /** Sets the members of one virtual server (undefined: it is gone); returns what changed. */
+  update(key: VirtualServerKey, vs: VirtualServer | undefined): MemberChange {
+    const before = this.byServer.get(key) ?? [];
+    const after = vs ? membersOf(vs) : [];
+    const change: MemberChange = { add: [], del: [] };
+    // Adding first keeps a member the old and new contents share at a count above 0.
+    for (const m of after) if (this.bump(keyOf(m), 1) === 1) change.add.push(m);
+    for (const m of before) if (this.bump(keyOf(m), -1) === 0) change.del.push(m);
+    if (after.length > 0) this.byServer.set(key, after);
+    else this.byServer.delete(key);
+    return change;
+  }
+
+  private bump(k: string, delta: 1 | -1): number {
+    const n = (this.refs.get(k) ?? 0) + delta;
+    if (n > 0) this.refs.set(k, n);
+    else this.refs.delete(k);
+    return n;
+  }
+
+  /** Every wanted member, by set (each set of both families present, maybe empty). */
+  wanted(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const f of [4, 6] as const) for (const r of SET_ROLES) out.set(setName(f, r), new Set());
+    for (const k of this.refs.keys()) {
+      const space = k.indexOf(' ');
+      out.get(k.slice(0, space))?.add(k.slice(space + 1));
+    }
+    return out;
+  }
+
+  /** The families any wanted member belongs to. */
+  families(): Set<IptablesFamily> {
+    const out = new Set<IptablesFamily>();
+    for (const k of this.refs.keys()) out.add(k.startsWith('KUBE-IPVS-6-') ? 6 : 4);
+    return out;
+  }
+}
+
+/** What turns the kernel's members into the wanted ones, for the sets named in `wanted`. */
+export function diffMembers(
+  wanted: ReadonlyMap<string, ReadonlySet<string>>,
+  kernel: ReadonlyMap<string, ReadonlySet<string>>,
+): MemberChange {
+  const change: MemberChange = { add: [], del: [] };
+  for (const [set, want] of wanted) {
+    const have = kernel.get(set) ?? new Set<string>();
+    for (const e of want) if (!have.has(e)) change.add.push({ set, entry: e });
+    for (const e of have) if (!want.has(e)) change.del.push({ set, entry: e });
+  }
+  return change;
+}
+
+export type { SetRole };

@@ -1,0 +1,117 @@
+// Set membership from the desired table: which virtual server needs which member, counted
+// so shared members stay, and the per-event change is only what moved.
+import { expect } from 'chai';
+import {
+  SetMembership,
+  diffMembers,
+  membersOf,
+} from '../../../../lib/backends/ipvs/masquerade-sets.js';
+import {
+  virtualServerKey,
+  type EntryKind,
+  type Protocol,
+  type TrafficPolicy,
+  type VirtualServer,
+} from '../../../../lib/model/types.js';
+
+function vs(
+  kind: EntryKind,
+  address: string,
+  port: number,
+  reals: string[],
+  policy: TrafficPolicy = 'Cluster',
+  protocol: Protocol = 'TCP',
+): VirtualServer {
+  return {
+    key: virtualServerKey(protocol, address, port),
+    family: address.includes(':') ? 'IPv6' : 'IPv4',
+    protocol,
+    address,
+    port,
+    scheduler: 'rr',
+    schedulerFlags: [],
+    persistenceTimeout: 0,
+    netmask: address.includes(':') ? 128 : 32,
+    trafficPolicy: policy,
+    realServers: reals.map((a) => ({ address: a, port: 8080, weight: 1 })),
+    owner: { namespace: 'default', name: 'web', portName: '', kind },
+  };
+}
+
+describe('backends/ipvs masquerade set membership', function () {
+  it('R10.1 R10.3: Cluster-policy NodePort/LB/externalIP entries are in EXTERNAL, Local ones are not', function () {
+    expect(membersOf(vs('NodePort', '192.168.1.10', 30080, []))).to.deep.equal([
+      { set: 'KUBE-IPVS-EXTERNAL', entry: '192.168.1.10,tcp:30080' },
+    ]);
+    expect(membersOf(vs('LoadBalancer', '203.0.113.5', 443, [], 'Cluster', 'SCTP'))).to.deep.equal([
+      { set: 'KUBE-IPVS-EXTERNAL', entry: '203.0.113.5,sctp:443' },
+    ]);
+    expect(membersOf(vs('ExternalIP', '203.0.113.6', 53, [], 'Local', 'UDP'))).to.deep.equal([]);
+    expect(membersOf(vs('NodePort', '192.168.1.10', 30080, [], 'Local'))).to.deep.equal([]);
+  });
+
+  it('ClusterIPs go to CLUSTER-IP whatever the policy; every endpoint to LOOP-BACK (hairpin)', function () {
+    expect(membersOf(vs('ClusterIP', 'fd00::a', 80, ['fd00:10::5'], 'Local'))).to.deep.equal([
+      { set: 'KUBE-IPVS-6-CLUSTER-IP', entry: 'fd00::a,tcp:80' },
+      { set: 'KUBE-IPVS-6-LOOP-BACK', entry: 'fd00:10::5,tcp:8080,fd00:10::5' },
+    ]);
+  });
+
+  it('a member shared by two virtual servers stays until the last one goes', function () {
+    const m = new SetMembership();
+    const cip = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11', '10.244.0.12']);
+    const np = vs('NodePort', '192.168.1.10', 30080, ['10.244.0.11']);
+    expect(m.update(cip.key, cip).add).to.have.length(3);
+    const c = m.update(np.key, np);
+    expect(c).to.deep.equal({
+      add: [{ set: 'KUBE-IPVS-EXTERNAL', entry: '192.168.1.10,tcp:30080' }],
+      del: [],
+    });
+    // Scale down the ClusterIP: .11 is still the NodePort's, .12 goes.
+    const smaller = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11']);
+    expect(m.update(cip.key, smaller)).to.deep.equal({
+      add: [],
+      del: [{ set: 'KUBE-IPVS-LOOP-BACK', entry: '10.244.0.12,tcp:8080,10.244.0.12' }],
+    });
+    // The NodePort turns Local: only its EXTERNAL member goes.
+    expect(
+      m.update(np.key, vs('NodePort', '192.168.1.10', 30080, ['10.244.0.11'], 'Local')),
+    ).to.deep.equal({
+      add: [],
+      del: [{ set: 'KUBE-IPVS-EXTERNAL', entry: '192.168.1.10,tcp:30080' }],
+    });
+    m.update(np.key, undefined);
+    expect(m.update(cip.key, undefined).del).to.deep.equal([
+      { set: 'KUBE-IPVS-CLUSTER-IP', entry: '10.96.0.10,tcp:80' },
+      { set: 'KUBE-IPVS-LOOP-BACK', entry: '10.244.0.11,tcp:8080,10.244.0.11' },
+    ]);
+    expect([...m.wanted().values()].every((s) => s.size === 0)).to.equal(true);
+    expect(m.families().size).to.equal(0);
+  });
+
+  it('wanted() lists all six sets; diffMembers repairs the kernel both ways, only for named sets', function () {
+    const m = new SetMembership();
+    const cip = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11']);
+    m.update(cip.key, cip);
+    const wanted = m.wanted();
+    expect([...wanted.keys()].sort()).to.deep.equal([
+      'KUBE-IPVS-6-CLUSTER-IP',
+      'KUBE-IPVS-6-EXTERNAL',
+      'KUBE-IPVS-6-LOOP-BACK',
+      'KUBE-IPVS-CLUSTER-IP',
+      'KUBE-IPVS-EXTERNAL',
+      'KUBE-IPVS-LOOP-BACK',
+    ]);
+    const kernel = new Map([
+      ['KUBE-IPVS-CLUSTER-IP', new Set(['10.96.0.99,tcp:80'])],
+      ['OTHER', new Set(['1.2.3.4'])],
+    ]);
+    expect(diffMembers(wanted, kernel)).to.deep.equal({
+      add: [
+        { set: 'KUBE-IPVS-CLUSTER-IP', entry: '10.96.0.10,tcp:80' },
+        { set: 'KUBE-IPVS-LOOP-BACK', entry: '10.244.0.11,tcp:8080,10.244.0.11' },
+      ],
+      del: [{ set: 'KUBE-IPVS-CLUSTER-IP', entry: '10.96.0.99,tcp:80' }],
+    });
+  });
+});

@@ -1,0 +1,128 @@
+// MasqueradeSync against fake iptables and ipset runners: the legacy fallback, rules
+// rewritten only when they differ, and a partial sync sending only the changed members.
+import { expect } from 'chai';
+import { CommandFailed } from '../../../../bindings/command.js';
+import type { IptablesFamily, IptablesFlavour } from '../../../../bindings/iptables/run.js';
+import { parseIpsetSave, type IpsetRunner } from '../../../../bindings/ipset/index.js';
+import { MasqueradeSync } from '../../../../lib/backends/ipvs/masquerade-sync.js';
+import {
+  virtualServerKey,
+  type VirtualServer,
+  type VirtualServerKey,
+} from '../../../../lib/model/types.js';
+
+function nodePort(address: string, reals: string[]): VirtualServer {
+  return {
+    key: virtualServerKey('TCP', address, 30080),
+    family: 'IPv4',
+    protocol: 'TCP',
+    address,
+    port: 30080,
+    scheduler: 'rr',
+    schedulerFlags: [],
+    persistenceTimeout: 0,
+    netmask: 32,
+    trafficPolicy: 'Cluster',
+    realServers: reals.map((a) => ({ address: a, port: 8080, weight: 1 })),
+    owner: { namespace: 'd', name: 'np', portName: '', kind: 'NodePort' },
+  };
+}
+
+function fakeKernel() {
+  const calls: string[] = [];
+  let nat =
+    '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n';
+  const sets = new Map<string, Set<string>>();
+  const ipset: IpsetRunner = {
+    restore: (input) => {
+      calls.push(`ipset ${input}`);
+      for (const l of input.trim().split('\n')) {
+        const [op, name = '', entry = ''] = l.split(' ');
+        if (op === 'create' && !sets.has(name)) sets.set(name, new Set());
+        if (op === 'add') sets.get(name)?.add(entry);
+        if (op === 'del') sets.get(name)?.delete(entry);
+      }
+      return Promise.resolve();
+    },
+    save: (names) =>
+      Promise.resolve(
+        names
+          .filter((n) => sets.has(n))
+          .map(
+            (n) =>
+              [`create ${n} x`, ...[...(sets.get(n) ?? [])].map((e) => `add ${n} ${e}`)].join(
+                '\n',
+              ) + '\n',
+          )
+          .join(''),
+      ),
+    names: () => Promise.resolve([...sets.keys()]),
+  };
+  const iptables = (family: IptablesFamily, flavour: IptablesFlavour) => ({
+    restore: (input: string) => {
+      calls.push(`restore ${family} ${flavour}`);
+      if (flavour === 'default')
+        return Promise.reject(
+          new CommandFailed(
+            'iptables-restore',
+            [],
+            'TABLE_ADD failed (Operation not supported): table nat\n',
+            4,
+            'x',
+          ),
+        );
+      // A rewrite as the legacy tool would leave it: our chains then the jumps.
+      const lines = input.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith('-I '));
+      const body = lines.map((l) => l.replace(/^-I (\S+) 1 /, '-A $1 ')).join('\n');
+      nat = `*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-IPVS-SERVICES - [0:0]\n:KUBE-IPVS-MARK-MASQ - [0:0]\n:KUBE-IPVS-POSTROUTING - [0:0]\n${body}\nCOMMIT\n`;
+      return Promise.resolve();
+    },
+    save: () => Promise.resolve(nat),
+  });
+  return { calls, sets, ipset, iptables };
+}
+
+function table(vss: VirtualServer[]) {
+  const m = new Map<VirtualServerKey, VirtualServer>(vss.map((v) => [v.key, v]));
+  return { keys: () => m.keys(), get: (k: VirtualServerKey) => m.get(k), m };
+}
+
+describe('backends/ipvs MasqueradeSync', function () {
+  it('falls back to iptables-legacy, writes rules once, and sends only changed members on a partial sync', async function () {
+    const k = fakeKernel();
+    const sync = new MasqueradeSync({
+      options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
+      ipset: k.ipset,
+      iptables: k.iptables,
+      loadModules: () => Promise.resolve(),
+    });
+    const a = nodePort('192.168.1.10', ['10.244.0.11']);
+    const t = table([a]);
+    await sync.full(t);
+    expect(k.calls.filter((c) => c.startsWith('restore'))).to.deep.equal([
+      'restore 4 default',
+      'restore 4 legacy',
+    ]);
+    expect([...(k.sets.get('KUBE-IPVS-EXTERNAL') ?? [])]).to.deep.equal(['192.168.1.10,tcp:30080']);
+    k.calls.length = 0;
+    await sync.full(t);
+    // Rules unchanged, members unchanged: only the idempotent set creation.
+    expect(k.calls).to.have.length(1);
+    expect(k.calls[0]).to.match(/^ipset create KUBE-IPVS-EXTERNAL hash:ip,port family inet\n/);
+    k.calls.length = 0;
+    const b = nodePort('192.168.1.11', ['10.244.0.11']);
+    t.m.set(b.key, b);
+    await sync.partial(t, new Set([b.key]));
+    expect(k.calls).to.deep.equal(['ipset add KUBE-IPVS-EXTERNAL 192.168.1.11,tcp:30080\n']);
+    // Drift: a member removed by hand comes back on the next full sync.
+    k.sets.get('KUBE-IPVS-EXTERNAL')?.delete('192.168.1.10,tcp:30080');
+    await sync.full(t);
+    expect([...(k.sets.get('KUBE-IPVS-EXTERNAL') ?? [])].sort()).to.deep.equal([
+      '192.168.1.10,tcp:30080',
+      '192.168.1.11,tcp:30080',
+    ]);
+    expect(
+      parseIpsetSave(await k.ipset.save(['KUBE-IPVS-LOOP-BACK'])).get('KUBE-IPVS-LOOP-BACK')?.size,
+    ).to.equal(1);
+  });
+});
