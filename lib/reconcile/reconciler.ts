@@ -2,6 +2,7 @@
 // Services, against the remembered kernel state), drain (follow draining real servers).
 // The loop decides when each runs; this decides what it does.
 import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
+import { IPPROTO_UDP } from '../../bindings/ipvs/constants.js';
 import { NetlinkError } from '../../bindings/netlink/errors.js';
 import type { Backend, OpResult } from '../backends/backend.js';
 import { toIpvsEntry, type IpvsEntry } from '../backends/ipvs/convert.js';
@@ -60,6 +61,8 @@ interface Retry {
 }
 
 const RETRY_BASE_MS = 1000;
+
+const destinationId = (d: { address: string; port: number }): string => `${d.address}|${d.port}`;
 const RETRY_MAX_MS = 5 * 60_000;
 
 function describeOp(op: Op): string {
@@ -245,12 +248,36 @@ export class Reconciler {
     return orderOps((await this.resync()).ops);
   }
 
+  /**
+   * Re-reads the virtual servers among `keys` that keep existing but lose a TCP or SCTP
+   * real server: whether it drains or goes at once depends on its connection counts now,
+   * not on those remembered from the last dump or from when it was added (0).
+   */
+  private async refreshLeaving(keys: Iterable<VirtualServerKey>): Promise<void> {
+    const refresh = new Map<VirtualServerKey, IpvsServiceId>();
+    for (const k of keys) {
+      const have = this.observed.get(k);
+      const want = this.table.get(k);
+      if (!have || !want || have.service.protocol === IPPROTO_UDP) continue;
+      const kept = new Set(toIpvsEntry(want).destinations.map(destinationId));
+      if (have.destinations.some((d) => !kept.has(destinationId(d)))) refresh.set(k, have.service);
+    }
+    if (refresh.size === 0) return;
+    const fresh = await this.opts.backend.observeServices([...refresh.values()]);
+    for (const k of refresh.keys()) {
+      const e = fresh.get(k);
+      if (e) this.observed.set(k, e);
+      else this.observed.delete(k);
+    }
+  }
+
   /** The dirty Services (and retries that are due) against the remembered kernel state. */
   async partial(): Promise<SyncReport> {
     const start = this.now();
     await this.refreshStale();
     const due = this.takeDueRetries();
     const t = this.translate(new Set([...this.opts.store.takeDirty(), ...due]));
+    await this.refreshLeaving(t.vsKeys);
     const ops = [...this.diffKeys(t.vsKeys), ...this.addressOps(t.addresses)];
     const followed =
       t.vsKeys.size === 0 || (await this.follow((f) => f.partial(this.table, t.vsKeys)));

@@ -132,6 +132,9 @@ class BoundedWatch extends Watch {
       },
       finish,
     );
+    // Stopped while the request was in flight: ListWatch has nothing to abort yet, and an
+    // open watch would keep a short-lived command (plan, --once) from exiting.
+    if (this.closed) controller.abort();
     if (!controller.signal.aborted) {
       timer = setTimeout(
         () => controller.abort(),

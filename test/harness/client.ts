@@ -20,6 +20,8 @@ export interface ClientOptions {
   concurrency?: number;
   /** UDP: send every datagram from one socket (one IPVS flow) instead of one each. */
   sameSocket?: boolean;
+  /** TCP: the source address to connect from (one of the namespace's). */
+  local?: string;
 }
 
 export async function runClient(ns: Netns, options: ClientOptions): Promise<ClientReport> {
@@ -40,6 +42,7 @@ export async function runClient(ns: Netns, options: ClientOptions): Promise<Clie
     '--concurrency',
     String(options.concurrency ?? 1),
     ...(options.sameSocket ? ['--same-socket'] : []),
+    ...(options.local ? ['--local', options.local] : []),
   ];
   const { stdout } = await ns.node(echoClientScript, args, { timeoutMs: deadlineMs + 15_000 });
   return JSON.parse(stdout) as ClientReport;

@@ -1,6 +1,7 @@
 // The test client, run as its own process inside a namespace:
 //   node echo-client.js --proto tcp|udp --target ADDR --port P --count N
 //                       [--timeout-ms T] [--deadline-ms D] [--concurrency C] [--same-socket]
+//                       [--local ADDR]
 // Opens N TCP connections (or sends N UDP datagrams, each from a fresh socket so IPVS
 // sees N flows, unless --same-socket), bounded in count and time, and prints one JSON
 // ClientReport: who answered how often and which client address each backend saw.
@@ -31,29 +32,40 @@ function parseReply(text: string): EchoReply {
   return JSON.parse(line) as EchoReply;
 }
 
-function tcpOnce(target: string, port: number, timeoutMs: number): Promise<EchoReply> {
+function tcpOnce(
+  target: string,
+  port: number,
+  timeoutMs: number,
+  local: string | undefined,
+): Promise<EchoReply> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: target, port });
+    const socket = connect({ host: target, port, ...(local ? { localAddress: local } : {}) });
     let data = '';
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error('timeout'));
     }, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('data', (s: string) => (data += s));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    const finish = (): void => {
       clearTimeout(timer);
-      reject(new Error(err.code ?? err.message));
-    });
-    socket.on('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
       try {
         resolve(parseReply(data));
       } catch {
         reject(new Error('bad reply'));
       }
+    };
+    socket.setEncoding('utf8');
+    // The reply is one line; a server that keeps the connection open (--keep-open) is
+    // answered by closing it. Done when closed both ways, so IPVS no longer counts the
+    // connection active when the next one starts (lc, sed and nq see only held ones).
+    socket.on('data', (s: string) => {
+      data += s;
+      if (data.includes('\n')) socket.end();
     });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(err.code ?? err.message));
+    });
+    socket.on('close', finish);
   });
 }
 
@@ -108,6 +120,7 @@ async function main(): Promise<void> {
       'deadline-ms': { type: 'string', default: '30000' },
       concurrency: { type: 'string', default: '1' },
       'same-socket': { type: 'boolean', default: false },
+      local: { type: 'string' },
     },
   });
   const proto = values.proto;
@@ -145,7 +158,7 @@ async function main(): Promise<void> {
       try {
         let reply: EchoReply;
         if (proto === 'tcp') {
-          reply = await tcpOnce(target, port, left);
+          reply = await tcpOnce(target, port, left, values.local);
         } else {
           const socket = shared ?? createSocket(family);
           try {

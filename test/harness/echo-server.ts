@@ -1,8 +1,11 @@
 // The test backend, run as its own process inside a namespace:
 //   node echo-server.js --name NAME [--tcp PORT] [--udp PORT] [--host ADDR] [--lifetime-ms N]
+//                       [--keep-open]
 // Every TCP connection and every UDP datagram is answered with one JSON line naming this
 // backend and the client address it saw, so a test can count who answered and check
-// that the client's source address survived. It exits on its own after --lifetime-ms
+// that the client's source address survived. A TCP connection is closed after its reply,
+// or with --keep-open kept until the client closes it, answering each line it sends
+// (a connection held open through a virtual server, for draining and lc tests). It exits on its own after --lifetime-ms
 // and when its parent goes away (stdin closes), so a crashed test leaves nothing running.
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -30,6 +33,7 @@ function main(): void {
       udp: { type: 'string' },
       host: { type: 'string', default: '0.0.0.0' },
       'lifetime-ms': { type: 'string', default: '120000' },
+      'keep-open': { type: 'boolean', default: false },
     },
   });
   const name = values.name;
@@ -50,7 +54,21 @@ function main(): void {
         clientPort: socket.remotePort ?? 0,
       };
       socket.on('error', () => undefined);
-      socket.end(JSON.stringify(reply) + '\n');
+      if (!values['keep-open']) {
+        socket.end(JSON.stringify(reply) + '\n');
+        return;
+      }
+      socket.write(JSON.stringify(reply) + '\n');
+      let buffered = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (s: string) => {
+        buffered += s;
+        for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+          buffered = buffered.slice(i + 1);
+          socket.write(JSON.stringify(reply) + '\n');
+        }
+      });
+      socket.on('end', () => socket.end());
     });
     pending.push(
       new Promise((resolve, reject) => {

@@ -16,6 +16,8 @@ export interface EchoOptions {
   host?: string;
   lifetimeMs?: number;
   startTimeoutMs?: number;
+  /** TCP: keep each connection open until the client closes it (see echo-server.ts). */
+  keepOpen?: boolean;
 }
 
 export interface EchoBackend {
@@ -34,6 +36,7 @@ export async function startEcho(ns: Netns, options: EchoOptions): Promise<EchoBa
   if (options.tcpPort !== undefined) args.push('--tcp', String(options.tcpPort));
   if (options.udpPort !== undefined) args.push('--udp', String(options.udpPort));
   if (options.host) args.push('--host', options.host);
+  if (options.keepOpen) args.push('--keep-open');
   args.push('--lifetime-ms', String(options.lifetimeMs ?? 120_000));
   const child = ns.spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const ports = await waitReady(child, options.name, options.startTimeoutMs ?? 15_000);

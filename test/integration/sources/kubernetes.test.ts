@@ -149,6 +149,18 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
     expect(store.getService('default/web')).to.equal(undefined);
   });
 
+  it('stop right after the first sync leaves no watch open (plan and --once exit at once)', async () => {
+    const { src } = await startWith({});
+    api.create('services', service('default', 'web', '10.0.0.1'));
+    src.start();
+    await src.waitForSync(5000);
+    // The watches are being opened now; stop must close them once they are.
+    await src.stop();
+    source = undefined;
+    await sleep(300);
+    expect(api.openWatches).to.equal(0);
+  });
+
   it('watches only its own Node, by name (fieldSelector metadata.name)', async () => {
     const { store, src } = await startWith({});
     api.create('nodes', node('node-b', '192.168.10.12'));

@@ -2,18 +2,15 @@
 // namespace running the daemon from a manifests directory, three echo backends, and a
 // client that counts who answered.
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CommandError } from '../../harness/exec.js';
+import { join } from 'node:path';
 import { assertInUml } from '../../harness/in-uml.js';
 import { startEcho, stopAllEcho } from '../../harness/echo.js';
 import { runClient } from '../../harness/client.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
+import * as d from './daemon.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/kube-ipvs.js');
 const vip = '10.96.0.10';
 
 function service(scheduler?: string): string {
@@ -82,24 +79,11 @@ describe('kube-ipvs run, plan and cleanup in the kernel (manifests source)', fun
   let lab: Lab;
   let dir: string;
   let configFile: string;
-  let daemon: ChildProcess | undefined;
-  let daemonLog = '';
+  let daemon: d.Daemon;
   let addrs: string[];
 
-  const ipvsadm = async (args: string[]): Promise<string> =>
-    (await lab.node.exec('ipvsadm', args)).stdout;
-  const kubeIpvs = async (
-    args: string[],
-  ): Promise<{ code: number; stdout: string; stderr: string }> => {
-    try {
-      const r = await lab.node.exec(process.execPath, [bin, ...args], { timeoutMs: 60_000 });
-      return { code: 0, ...r };
-    } catch (e) {
-      if (e instanceof CommandError && e.exitCode !== null)
-        return { code: e.exitCode, stdout: e.stdout, stderr: e.stderr };
-      throw e;
-    }
-  };
+  const ipvsadm = (args: string[]): Promise<string> => d.ipvsadm(lab.node, args);
+  const kubeIpvs = (args: string[]): Promise<d.CommandOutcome> => d.kubeIpvs(lab.node, args);
   const common = (): string[] => [
     '--manifests',
     dir,
@@ -108,47 +92,17 @@ describe('kube-ipvs run, plan and cleanup in the kernel (manifests source)', fun
     '--config',
     configFile,
   ];
-  const writeConfig = (extra = ''): void =>
-    writeFileSync(
-      configFile,
-      `apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\nminSyncPeriod: 0s\nsyncPeriod: 2s\n${extra}`,
-    );
-  /** Polls until the node's table equals `want` (bounded: 100 tries, 100 ms apart). */
-  const waitForSave = async (want: string): Promise<void> => {
-    let got = '';
-    for (let i = 0; i < 100; i++) {
-      got = await ipvsadm(['-Sn']);
-      if (got === want) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(got, `daemon log:\n${daemonLog}`).to.equal(want);
-  };
-  /** Polls the daemon's log for a pattern (bounded: 20 s). */
-  const waitForLog = async (pattern: RegExp): Promise<void> => {
-    const until = Date.now() + 20_000;
-    while (!pattern.test(daemonLog) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(daemonLog).to.match(pattern);
-  };
-  const startDaemon = (): void => {
-    daemonLog = '';
-    daemon = lab.node.spawn(process.execPath, [bin, 'run', ...common(), '--log-level', 'debug'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    daemon.stderr?.on('data', (b: Buffer) => (daemonLog += b.toString()));
-  };
-  const stopDaemon = async (signal: NodeJS.Signals): Promise<number | null> => {
-    const d = daemon;
-    daemon = undefined;
-    if (!d || d.exitCode !== null) return d?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => d.once('exit', (code) => r(code)));
-    d.kill(signal);
-    return exited;
-  };
+  const writeConfig = (extra = ''): void => d.writeConfig(configFile, extra);
+  const waitForSave = (want: string): Promise<void> =>
+    d.waitForSave(lab.node, want, { context: () => `daemon log:\n${daemon.log}` });
+  const waitForLog = (pattern: RegExp): Promise<void> => daemon.waitForLog(pattern);
+  const startDaemon = (): void => daemon.start();
+  const stopDaemon = (signal: NodeJS.Signals): Promise<number | null> => daemon.stop(signal);
 
   before(async function () {
     assertInUml();
     lab = await buildLab({ backends: 3 });
+    daemon = new d.Daemon(lab.node, common);
     addrs = lab.backends.map((b) => b.address);
     for (const b of lab.backends)
       await startEcho(b.ns, { name: b.name, tcpPort: 8080, udpPort: 5353 });
@@ -244,8 +198,8 @@ describe('kube-ipvs run, plan and cleanup in the kernel (manifests source)', fun
     expect(await ipvsadm(['-Sn'])).to.equal(before);
     startDaemon();
     await waitForLog(/"kind":"full"/);
-    const first = daemonLog.split('\n').find((l) => l.includes('"kind":"full"')) ?? '';
-    expect(first, daemonLog).to.include('"ops":0');
+    const first = daemon.log.split('\n').find((l) => l.includes('"kind":"full"')) ?? '';
+    expect(first, daemon.log).to.include('"ops":0');
     expect(await ipvsadm(['-Sn'])).to.equal(before);
     expect(await stopDaemon('SIGTERM')).to.equal(0);
   });
