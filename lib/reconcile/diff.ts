@@ -45,7 +45,9 @@ function sameDestination(a: IpvsDestination, b: IpvsDestination): boolean {
   );
 }
 
-const destId = (d: IpvsDestination): string => `${d.address}|${d.port}`;
+/** A real server's identity within its virtual server. */
+export const destinationId = (d: { address: string; port: number }): string =>
+  `${d.address}|${d.port}`;
 
 /**
  * One virtual server. A real server that is no longer desired is deleted at once for UDP
@@ -73,10 +75,10 @@ export function diffEntry(
     return { ops, draining };
   }
   if (!sameService(service, observed.service)) ops.push({ op: 'updateService', service });
-  const have = new Map(observed.destinations.map((d) => [destId(d), d]));
+  const have = new Map(observed.destinations.map((d) => [destinationId(d), d]));
   for (const destination of desired.destinations) {
-    const now = have.get(destId(destination));
-    have.delete(destId(destination));
+    const now = have.get(destinationId(destination));
+    have.delete(destinationId(destination));
     if (!now) ops.push({ op: 'addDestination', service, destination });
     else if (!sameDestination(destination, now))
       ops.push({ op: 'updateDestination', service, destination });

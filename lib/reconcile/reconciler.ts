@@ -10,7 +10,7 @@ import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { ModelStore } from '../sources/model-store.js';
 import type { Skipped, VirtualServerKey } from '../model/types.js';
 import { DesiredTable } from './desired-table.js';
-import { diffAddresses, diffEntry, orderOps, type Op } from './diff.js';
+import { destinationId, diffAddresses, diffEntry, orderOps, type Op } from './diff.js';
 import { DrainTracker } from './drain.js';
 import { recordOp } from './observed.js';
 
@@ -61,8 +61,6 @@ interface Retry {
 }
 
 const RETRY_BASE_MS = 1000;
-
-const destinationId = (d: { address: string; port: number }): string => `${d.address}|${d.port}`;
 const RETRY_MAX_MS = 5 * 60_000;
 
 function describeOp(op: Op): string {
