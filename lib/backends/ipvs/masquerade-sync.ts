@@ -145,7 +145,17 @@ export class MasqueradeSync {
           throw e;
         }
         this.flavours.set(family, 'legacy');
-        const why = e instanceof CommandFailed ? e.stderr.split('\n').find((l) => l.trim()) : '';
+        // iptables-restore's first line only names itself ("iptables-restore v1.8.9
+        // (nf_tables): "); the first reason follows it, and the rest repeat it per line.
+        const why =
+          e instanceof CommandFailed
+            ? e.stderr
+                .split('\n')
+                .map((l) => l.trim())
+                .filter((l) => l !== '')
+                .slice(0, 2)
+                .join(' ')
+            : undefined;
         this.opts.log?.info(
           { family: `IPv${family}`, reason: why ?? String(e) },
           'iptables: the default binaries failed, using iptables-legacy',
