@@ -76,7 +76,11 @@ export function report(
   medians: Readonly<Record<string, number>>,
   result: unknown,
 ): void {
-  const lines = [`\nmedians over ${reps} reps (seconds):`, '| run | median s |', '|---|---|'];
+  const lines = [
+    `\nmedians over ${reps} reps (units in the names):`,
+    '| run | median |',
+    '|---|---|',
+  ];
   for (const [k, v] of Object.entries(medians)) lines.push(`| ${k} | ${v.toFixed(2)} |`);
   process.stdout.write(lines.join('\n') + '\n');
   const dir = resolve(fileURLToPath(import.meta.url), '../../../../bench/results');
