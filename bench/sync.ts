@@ -17,6 +17,7 @@ const child = join(here, 'sync-lib', 'child.js');
 
 interface ChildOut {
   cold_sync_s: number;
+  cold_starting_s: number;
   cold_full_sync_ms: number;
   cold_ops: number;
   cold_rss_mb: number;
@@ -112,6 +113,7 @@ async function inner(
     resync_write_msgs: Math.max(...runs.flatMap((r) => r.resync_write_msgs)),
     msgs_per_update: med((r) => r.update_write_msgs) / updates,
     rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+    cold_starting_s: med((r) => r.cold_starting_s),
     cold_full_sync_s: med((r) => r.cold_full_sync_ms) / 1000,
     update_log_p50_ms: med((r) => r.update_log_p50_ms),
     update_log_p99_ms: med((r) => r.update_log_p99_ms),

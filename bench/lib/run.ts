@@ -30,6 +30,9 @@ export function exec(
       clearTimeout(timer);
       res({ code, stdout, stderr });
     });
+    // A command that exits before reading all its input (an error) must be reported by
+    // its exit code and stderr, not crash the bench with EPIPE.
+    p.stdin.on('error', () => undefined);
     p.stdin.end(input ?? '');
   });
 }

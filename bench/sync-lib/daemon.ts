@@ -32,7 +32,10 @@ export class Daemon {
   private readonly exit: Promise<void>;
 
   constructor(bin: string, args: readonly string[]) {
-    this.proc = spawn(process.execPath, [bin, 'run', ...args], {
+    // KUBE_IPVS_BENCH_CPU_PROF=DIR: the daemon writes a V8 CPU profile there when it exits.
+    const prof = process.env.KUBE_IPVS_BENCH_CPU_PROF;
+    const node = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+    this.proc = spawn(process.execPath, [...node, bin, 'run', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.exit = new Promise((resolve) =>
