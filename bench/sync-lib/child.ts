@@ -2,7 +2,7 @@
 // a fresh namespace: the test API server (in this process) serves SERVICES Services ×
 // DESTS endpoints; the daemon starts, programs the kernel, resyncs with no drift, then
 // follows UPDATES single-endpoint changes one at a time. Prints the figures as JSON.
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,7 +91,9 @@ async function main(): Promise<void> {
     const resyncs: LogLine[] = [];
     for (let k = 0; k < RESYNCS; k++) {
       const from = daemon.lines.length;
-      appendFileSync(config, `# resync ${k}\n`);
+      // Replaced by a rename, as a ConfigMap update does: the directory watch sees it at once.
+      writeFileSync(`${config}.new`, `${readFileSync(config, 'utf8')}# resync ${k}\n`);
+      renameSync(`${config}.new`, config);
       const l = await daemon.next(isSynced('full'), from, STEP_TIMEOUT_MS);
       resyncs.push(l);
       log(`resync ${k + 1}: ${l.durationMs} ms, ${l.ops} write messages`);
