@@ -30,6 +30,9 @@ export function exec(
       clearTimeout(timer);
       res({ code, stdout, stderr });
     });
+    // A command that exits before reading all its input (an error) must be reported by
+    // its exit code and stderr, not crash the bench with EPIPE.
+    p.stdin.on('error', () => undefined);
     p.stdin.end(input ?? '');
   });
 }
@@ -76,7 +79,11 @@ export function report(
   medians: Readonly<Record<string, number>>,
   result: unknown,
 ): void {
-  const lines = [`\nmedians over ${reps} reps (seconds):`, '| run | median s |', '|---|---|'];
+  const lines = [
+    `\nmedians over ${reps} reps (units in the names):`,
+    '| run | median |',
+    '|---|---|',
+  ];
   for (const [k, v] of Object.entries(medians)) lines.push(`| ${k} | ${v.toFixed(2)} |`);
   process.stdout.write(lines.join('\n') + '\n');
   const dir = resolve(fileURLToPath(import.meta.url), '../../../../bench/results');

@@ -78,7 +78,7 @@ export function indexSlices(
   slices: readonly V1EndpointSlice[],
   namespace: string,
   serviceName: string,
-  forbidden: ReadonlySet<string>,
+  forbidden: Pick<ReadonlySet<string>, 'has'>,
   report: Report,
 ): EndpointIndex {
   const byFamily = new Map<IpFamily, Map<string, Map<string, Endpoint>>>(

@@ -255,9 +255,11 @@ export function translate(
   }
 
   // Step 2: endpoint choice. Endpoint addresses that may not be real servers: this
-  // Service's VIPs and the caller's (R7.5).
-  const forbidden = new Set<string>(options.virtualIPs ?? []);
-  for (const ip of virtualIPsOf(entries)) forbidden.add(ip);
+  // Service's VIPs and the caller's (R7.5). The caller's set holds every VIP of the
+  // cluster: consulted, never copied, so one Service costs O(its own size).
+  const own = new Set<string>(virtualIPsOf(entries));
+  const others = options.virtualIPs;
+  const forbidden = { has: (ip: string) => own.has(ip) || (others?.has(ip) ?? false) };
   const index = indexSlices(slices, namespace, name, forbidden, report);
   const nodeName = typeof node?.name === 'string' ? node.name : '';
 

@@ -1,0 +1,173 @@
+// One measured life of `kube-ipvs run`, started by bench/sync.ts under `ip netns exec` in
+// a fresh namespace: the test API server (in this process) serves SERVICES Services ×
+// DESTS endpoints; the daemon starts, programs the kernel, resyncs with no drift, then
+// follows UPDATES single-endpoint changes one at a time. Prints the figures as JSON.
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IpvsClient } from '../../bindings/ipvs/client.js';
+import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
+import { AF_INET } from '../../bindings/ipvs/types.js';
+import { TestApiServer } from '../../test/fixtures/apiserver/index.js';
+import { Daemon, type LogLine } from './daemon.js';
+import { endpoint, serviceObject, sliceObject, SERVICE_PORT, TARGET_PORT, vip } from './objects.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/kube-ipvs.js');
+const NODE = 'bench-node';
+const RESYNCS = 3;
+/** Bounds for waiting on the daemon. */
+const COLD_TIMEOUT_MS = 15 * 60_000;
+const STEP_TIMEOUT_MS = 120_000;
+
+const log = (s: string): void => void process.stderr.write(`  [sync] ${s}\n`);
+const sinceS = (fromNs: bigint, toNs: bigint): number => Number(toNs - fromNs) / 1e9;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const isSynced = (kind: string) => (l: LogLine) => l.msg === 'synced' && l.kind === kind;
+
+function serviceId(i: number): IpvsServiceId {
+  return { family: AF_INET, protocol: 6, address: vip(i), port: SERVICE_PORT, fwmark: 0 };
+}
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  // Nearest rank: the smallest value with at least p of the samples at or below it.
+  return s[Math.max(0, Math.ceil(p * s.length) - 1)] ?? NaN;
+}
+
+function writeMsgs(lines: readonly LogLine[]): number {
+  return lines.reduce((n, l) => n + (l.ops ?? 0), 0);
+}
+
+async function main(): Promise<void> {
+  const [services, dests, updates] = process.argv.slice(2).map(Number) as [number, number, number];
+  const dir = mkdtempSync(join(tmpdir(), 'kube-ipvs-bench-sync-'));
+  const api = await TestApiServer.start();
+  const ipvs = await IpvsClient.open({ timeoutMs: 120_000 });
+  let daemon: Daemon | undefined;
+  try {
+    const endpoints: string[][] = [];
+    for (let i = 0; i < services; i++) {
+      endpoints.push(Array.from({ length: dests }, (_, j) => endpoint(i, j)));
+      api.create('services', serviceObject(i));
+      api.create('endpointslices', sliceObject(i, endpoints[i] ?? []));
+    }
+    api.create('nodes', { metadata: { name: NODE } });
+    const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\n' +
+        // No periodic resync in the way of the measured ones; every change synced at once.
+        'minSyncPeriod: 0s\nsyncPeriod: 1h\n',
+    );
+    log(`api server holds ${services} Services × ${dests} endpoints; starting kube-ipvs run`);
+
+    // Cold start: process start → the first full sync's "synced" line (logged once every
+    // reply of its batch is in, i.e. the kernel holds it all), checked against a dump.
+    daemon = new Daemon(bin, [
+      ...['--kubeconfig', kubeconfig, '--node-name', NODE, '--config', config],
+      ...['--log-format', 'json'],
+    ]);
+    const first = await daemon.next(isSynced('full'), 0, COLD_TIMEOUT_MS);
+    const coldS = sinceS(daemon.startNs, first.receivedNs);
+    const starting = await daemon.next((l) => l.msg === 'starting', 0, 0);
+    const startingS = sinceS(daemon.startNs, starting.receivedNs);
+    const coldMem = daemon.memory();
+    const dumpStart = process.hrtime.bigint();
+    const table = await ipvs.dumpAll();
+    const dumpS = sinceS(dumpStart, process.hrtime.bigint());
+    const destCount = table.reduce((n, e) => n + e.destinations.length, 0);
+    if (table.length !== services || destCount !== services * dests || (first.failed ?? 0) > 0)
+      throw new Error(
+        `after the first sync the kernel has ${table.length} services, ${destCount} real servers (${first.failed} ops failed)`,
+      );
+    log(
+      `cold start ${coldS.toFixed(2)} s ("starting" logged at ${startingS.toFixed(2)} s; full sync ${first.durationMs} ms, ${first.ops} ops), ` +
+        `RSS ${coldMem.rssMb.toFixed(0)} MiB; kernel verified by a dump (${dumpS.toFixed(2)} s)`,
+    );
+
+    // Full resyncs with nothing to repair, asked for by a config change (a comment).
+    const resyncs: LogLine[] = [];
+    for (let k = 0; k < RESYNCS; k++) {
+      const from = daemon.lines.length;
+      // Replaced by a rename, as a ConfigMap update does: the directory watch sees it at once.
+      writeFileSync(`${config}.new`, `${readFileSync(config, 'utf8')}# resync ${k}\n`);
+      renameSync(`${config}.new`, config);
+      const l = await daemon.next(isSynced('full'), from, STEP_TIMEOUT_MS);
+      resyncs.push(l);
+      log(`resync ${k + 1}: ${l.durationMs} ms, ${l.ops} write messages`);
+    }
+
+    // Single-endpoint changes, one at a time: an endpoint added to one Service's slice.
+    // Latency: from just before the API server's update to the moment a GET_DEST dump of
+    // that one service (polled every ms, same netns) shows the new real server.
+    const latencies: number[] = [];
+    const logLatencies: number[] = [];
+    const from = daemon.lines.length;
+    const stride = 7919; // prime: consecutive changes hit Services spread over the table
+    for (let c = 0; c < updates; c++) {
+      const i = (c * stride) % services;
+      const eps = endpoints[i] ?? [];
+      const added = endpoint(i, eps.length);
+      eps.push(added);
+      const mark = daemon.lines.length;
+      const wall0 = Date.now();
+      const t0 = process.hrtime.bigint();
+      api.update('endpointslices', sliceObject(i, eps));
+      const until = Date.now() + STEP_TIMEOUT_MS;
+      for (;;) {
+        const ds = await ipvs.getDestinations(serviceId(i), { stats: false });
+        if (ds.some((d) => d.address === added && d.port === TARGET_PORT)) break;
+        if (Date.now() > until) throw new Error(`change ${c}: ${added} not in the kernel`);
+        await sleep(1);
+      }
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const synced = await daemon.next(isSynced('partial'), mark, STEP_TIMEOUT_MS);
+      logLatencies.push((synced.time ?? NaN) - wall0);
+    }
+    const partials = daemon.lines.slice(from).filter(isSynced('partial'));
+    const drains = daemon.lines.slice(from).filter(isSynced('drain'));
+    const updateMsgs = writeMsgs(partials) + writeMsgs(drains);
+    const byOp: Record<string, number> = {};
+    for (const l of [...partials, ...drains])
+      for (const [op, n] of Object.entries(l.byOp ?? {}))
+        byOp[op] = (byOp[op] ?? 0) + n.ok + n.failed;
+    if (updates > 0)
+      log(
+        `${updates} changes: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, ` +
+          `${updateMsgs} write messages in ${partials.length} syncs`,
+      );
+    const mem = daemon.memory();
+    await daemon.stop();
+    daemon = undefined;
+
+    const result = {
+      cold_sync_s: coldS,
+      cold_starting_s: startingS,
+      cold_full_sync_ms: first.durationMs,
+      cold_ops: first.ops,
+      cold_rss_mb: coldMem.rssMb,
+      verify_dump_s: dumpS,
+      resync_ms: resyncs.map((l) => l.durationMs ?? NaN),
+      resync_write_msgs: resyncs.map((l) => l.ops ?? NaN),
+      update_p50_ms: percentile(latencies, 0.5),
+      update_p99_ms: percentile(latencies, 0.99),
+      update_max_ms: percentile(latencies, 1),
+      update_log_p50_ms: percentile(logLatencies, 0.5),
+      update_log_p99_ms: percentile(logLatencies, 0.99),
+      update_syncs: partials.length + drains.length,
+      update_write_msgs: updateMsgs,
+      update_write_msgs_by_op: byOp,
+      peak_rss_mb: mem.peakMb,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await daemon?.stop();
+    ipvs.close();
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

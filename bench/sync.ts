@@ -1,0 +1,158 @@
+// `npm run bench -- sync [SERVICES DESTS UPDATES REPS]` (default 10 000 × 10, 1 000
+// changes, 3 reps; `sync 200 10 100 1` is a quick smoke run): `kube-ipvs run` as a real
+// process against the test API server, in a fresh netns of one UML boot pinned to one CPU
+// (bench/sync-lib/child.ts: cold start, peak RSS, full resync with no drift, single-endpoint
+// change latency and write messages), and `ipvsadm -R` of the same rules in another fresh
+// netns. Prints medians and writes bench/results/sync.json.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchMain } from './lib/main.js';
+import { dropNs, freshNs, median, must, report, timed } from './lib/run.js';
+import { restoreInput } from './sync-lib/objects.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const child = join(here, 'sync-lib', 'child.js');
+
+interface ChildOut {
+  cold_sync_s: number;
+  cold_starting_s: number;
+  cold_full_sync_ms: number;
+  cold_ops: number;
+  cold_rss_mb: number;
+  verify_dump_s: number;
+  resync_ms: number[];
+  resync_write_msgs: number[];
+  update_p50_ms: number;
+  update_p99_ms: number;
+  update_max_ms: number;
+  update_log_p50_ms: number;
+  update_log_p99_ms: number;
+  update_syncs: number;
+  update_write_msgs: number;
+  update_write_msgs_by_op: Record<string, number>;
+  peak_rss_mb: number;
+}
+
+/** The child, its progress on our stdout (UML's console), its JSON result from its stdout. */
+function runChild(ns: string, args: string[]): Promise<ChildOut> {
+  return new Promise((res, rej) => {
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, child, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => process.stdout.write(s));
+    p.on('error', rej);
+    p.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`sync child: exit ${code}`));
+      try {
+        res(JSON.parse(out) as ChildOut);
+      } catch (e) {
+        rej(new Error(`sync child: bad output ${JSON.stringify(out)}: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+function loadavg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').trim();
+}
+
+async function inner(
+  services: number,
+  dests: number,
+  updates: number,
+  reps: number,
+): Promise<void> {
+  await must('modprobe', ['-a', 'ip_vs', 'ip_vs_rr']);
+  const input = restoreInput(services, dests);
+  const log = (s: string): void => void process.stdout.write(`${s}\n`);
+  const restore: number[] = [];
+  const runs: ChildOut[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    let ns = await freshNs('bench-sync');
+    restore.push(await timed(() => must('ip', ['netns', 'exec', ns, 'ipvsadm', '-R'], input)));
+    log(`rep ${rep}: ipvsadm -R ${restore.at(-1)?.toFixed(2)} s`);
+    await dropNs(ns);
+
+    ns = await freshNs('bench-sync');
+    try {
+      runs.push(await runChild(ns, [String(services), String(dests), String(updates)]));
+    } finally {
+      await dropNs(ns);
+    }
+    const r = runs.at(-1) as ChildOut;
+    log(
+      `rep ${rep}: cold ${r.cold_sync_s.toFixed(2)} s, resync ${median(r.resync_ms).toFixed(0)} ms ` +
+        `(${Math.max(...r.resync_write_msgs)} msgs), update p50 ${r.update_p50_ms.toFixed(2)} ms ` +
+        `p99 ${r.update_p99_ms.toFixed(2)} ms, ${(r.update_write_msgs / updates).toFixed(2)} msgs/change, ` +
+        `peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`,
+    );
+  }
+  const med = (f: (r: ChildOut) => number): number => median(runs.map(f));
+  const medians = {
+    cold_sync_s: med((r) => r.cold_sync_s),
+    ipvsadm_restore_s: median(restore),
+    resync_s: med((r) => median(r.resync_ms)) / 1000,
+    update_p50_ms: med((r) => r.update_p50_ms),
+    update_p99_ms: med((r) => r.update_p99_ms),
+  };
+  const batched = JSON.parse(
+    readFileSync(resolve(here, '../../bench/results/netlink.json'), 'utf8'),
+  ) as { bindings_batched_s?: number; services?: number; destinations_per_service?: number };
+  const sameScale = batched.services === services && batched.destinations_per_service === dests;
+  const result = {
+    services,
+    destinations_per_service: dests,
+    updates,
+    reps,
+    ...medians,
+    // Worst over every resync of every rep: the target is exactly 0.
+    resync_write_msgs: Math.max(...runs.flatMap((r) => r.resync_write_msgs)),
+    msgs_per_update: med((r) => r.update_write_msgs) / updates,
+    rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+    cold_starting_s: med((r) => r.cold_starting_s),
+    cold_full_sync_s: med((r) => r.cold_full_sync_ms) / 1000,
+    update_log_p50_ms: med((r) => r.update_log_p50_ms),
+    update_log_p99_ms: med((r) => r.update_log_p99_ms),
+    runs: { ipvsadm_restore_s: restore, daemon: runs },
+    ratios: {
+      restore_over_cold_sync: medians.ipvsadm_restore_s / medians.cold_sync_s,
+      ...(sameScale && batched.bindings_batched_s
+        ? { cold_sync_over_netlink_batched: medians.cold_sync_s / batched.bindings_batched_s }
+        : {}),
+    },
+    definitions: {
+      cold_sync_s:
+        'spawn of `kube-ipvs run` to the arrival of its first full "synced" log line (written after every reply of the batch), then checked by a full dump',
+      cold_full_sync_s:
+        "the daemon's own durationMs of that first full sync (dump, translate, diff, apply)",
+      resync_s:
+        'durationMs of a full resync with no drift (requested by a config change), median of 3 per rep',
+      update_ms:
+        'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump (polled every 1 ms) shows it',
+      update_log_ms: 'the same change to the "time" of the daemon\'s partial "synced" log line',
+      msgs_per_update:
+        'write messages (ops) of every partial and drain sync in the change phase / changes',
+      rss_mb: 'VmHWM of the daemon, MiB, max over reps',
+    },
+    load_at_end: loadavg(),
+    environment: `UML 6.1 pinned to host CPU ${process.env.KUBE_IPVS_BENCH_CPU ?? 0}, one boot, fresh netns per run; the API server shares that CPU`,
+  };
+  report('sync', reps, medians, result);
+  log(
+    `ipvsadm -R / cold sync = ${result.ratios.restore_over_cold_sync.toFixed(1)}x; ` +
+      `resync writes ${result.resync_write_msgs}; ${result.msgs_per_update.toFixed(2)} msgs/change; ` +
+      `peak RSS ${result.rss_mb.toFixed(0)} MiB`,
+  );
+}
+
+void benchMain({
+  name: 'sync',
+  url: import.meta.url,
+  timeoutMs: 60 * 60_000,
+  inner: ([services = 10000, dests = 10, updates = 1000, reps = 3]) =>
+    inner(services, dests, updates, reps),
+});
