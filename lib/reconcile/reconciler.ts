@@ -43,8 +43,9 @@ export interface ReconcilerOptions {
   drainTimeoutMs: () => number;
   /**
    * Kernel state that follows the desired table beside the virtual servers (the masquerade
-   * ipsets), told before the ops are applied so a new entry point never works unmarked.
-   * A failure is logged and brings a full resync forward.
+   * ipsets), told before the ops are applied. A full step is awaited; a partial one may
+   * only queue its work (see MasqueradeSync.partial). A failure it reports is logged and
+   * brings a full resync forward.
    */
   follower?: TableFollower;
   now?: () => number;

@@ -42,6 +42,7 @@ export interface DesiredView {
 
 export interface MasqueradeLog {
   info(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
 }
 
 export interface MasqueradeSyncOptions {
@@ -93,6 +94,9 @@ export class MasqueradeSync {
   /** Families whose sets and rules were written by this process. */
   private readonly ready = new Set<IptablesFamily>();
   private modulesLoaded = false;
+  /** ipset lines of partial syncs not yet sent. */
+  private pending: string[] = [];
+  private flushing: Promise<void> | undefined;
   private readonly ipset: IpsetRunner;
   private readonly iptables: (f: IptablesFamily, fl: IptablesFlavour) => IptablesRunner;
 
@@ -167,6 +171,9 @@ export class MasqueradeSync {
 
   /** Rules (when they differ) and every member, against the kernel. */
   async full(table: DesiredView): Promise<void> {
+    // Queued member changes are superseded: the members are compared with the kernel here.
+    await this.settled();
+    this.pending = [];
     const members = new SetMembership();
     for (const k of table.keys()) members.update(k, table.get(k));
     this.members = members;
@@ -182,13 +189,42 @@ export class MasqueradeSync {
     if (lines.length > 0) await this.ipset.restore(`${lines.join('\n')}\n`);
   }
 
-  /** Only the members of these virtual servers, against what was last sent. */
-  async partial(table: DesiredView, keys: Iterable<VirtualServerKey>): Promise<void> {
-    const lines: string[] = [];
-    for (const k of keys) lines.push(...changeLines(this.members.update(k, table.get(k))));
-    if (lines.length === 0) return;
-    for (const f of this.families()) if (!this.ready.has(f)) await this.ensureFamily(f);
-    await this.ipset.restore(`${lines.join('\n')}\n`);
+  /**
+   * Only the members of these virtual servers, against what was last sent. Queued, not
+   * awaited: an `ipset restore` is a process, tens of milliseconds under load, and a sync
+   * per endpoint change must not wait for one. Changes that arrive while one runs go out
+   * together in the next. A new entry point may so work a few milliseconds before its
+   * mark; a failure is logged and the next full sync, which compares with the kernel,
+   * repairs it.
+   */
+  partial(table: DesiredView, keys: Iterable<VirtualServerKey>): Promise<void> {
+    for (const k of keys) this.pending.push(...changeLines(this.members.update(k, table.get(k))));
+    if (this.pending.length > 0 && !this.flushing) this.flushing = this.flush();
+    return Promise.resolve();
+  }
+
+  /** Resolves when the queued member changes have been sent (or have failed). */
+  async settled(): Promise<void> {
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const lines = this.pending.splice(0);
+        try {
+          for (const f of this.families()) if (!this.ready.has(f)) await this.ensureFamily(f);
+          await this.ipset.restore(`${lines.join('\n')}\n`);
+        } catch (e) {
+          this.opts.log?.warn?.(
+            { error: e instanceof Error ? e.message : String(e) },
+            'updating the masquerade ipsets failed; the next full sync repairs them',
+          );
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   /** Removes our jumps and chains (both families, both flavours), then our sets. */

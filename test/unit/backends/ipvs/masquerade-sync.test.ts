@@ -113,6 +113,7 @@ describe('backends/ipvs MasqueradeSync', function () {
     const b = nodePort('192.168.1.11', ['10.244.0.11']);
     t.m.set(b.key, b);
     await sync.partial(t, new Set([b.key]));
+    await sync.settled();
     expect(k.calls).to.deep.equal(['ipset add KUBE-IPVS-EXTERNAL 192.168.1.11,tcp:30080\n']);
     // Drift: a member removed by hand comes back on the next full sync.
     k.sets.get('KUBE-IPVS-EXTERNAL')?.delete('192.168.1.10,tcp:30080');
