@@ -7,6 +7,14 @@ export interface IpsetRunner {
   /** `ipset save` of these sets; a set that does not exist is left out. */
   save(names: readonly string[]): Promise<string>;
   names(): Promise<string[]>;
+  /** How many entries each of these sets holds (`ipset list -t`); absent sets are left out. */
+  counts(names: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** "Number of entries: 12" in `ipset list -t` output. */
+export function parseEntryCount(listing: string): number | undefined {
+  const m = /^Number of entries: (\d+)$/m.exec(listing);
+  return m ? Number(m[1]) : undefined;
 }
 
 export function ipsetRunner(timeoutMs = 60_000): IpsetRunner {
@@ -27,6 +35,21 @@ export function ipsetRunner(timeoutMs = 60_000): IpsetRunner {
       const parts: string[] = [];
       for (const n of names) parts.push(await save1(n));
       return parts.join('');
+    },
+    async counts(names) {
+      const out = new Map<string, number>();
+      for (const n of names) {
+        let listing: string;
+        try {
+          listing = (await runCommand('ipset', ['list', '-t', n], { timeoutMs })).stdout;
+        } catch (e) {
+          if (e instanceof CommandFailed && /does not exist/.test(e.stderr)) continue;
+          throw e;
+        }
+        const count = parseEntryCount(listing);
+        if (count !== undefined) out.set(n, count);
+      }
+      return out;
     },
     async names() {
       const r = await runCommand('ipset', ['list', '-n'], { timeoutMs });

@@ -7,6 +7,8 @@ export interface IpsetSpec {
   /** "hash:ip,port", "hash:ip,port,ip". */
   type: string;
   family: IpsetFamily;
+  /** Most entries the set may hold; the kernel's default is 65536. */
+  maxelem?: number;
 }
 
 /** Set names are at most 31 characters (IPSET_MAXNAMELEN - 1). */
@@ -16,7 +18,8 @@ export function checkSetName(name: string): string {
 }
 
 export function createLine(s: IpsetSpec): string {
-  return `create ${checkSetName(s.name)} ${s.type} family ${s.family}`;
+  const max = s.maxelem === undefined ? '' : ` maxelem ${s.maxelem}`;
+  return `create ${checkSetName(s.name)} ${s.type} family ${s.family}${max}`;
 }
 
 export function addLine(set: string, entry: string): string {

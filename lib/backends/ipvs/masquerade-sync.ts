@@ -73,11 +73,18 @@ async function modprobeAll(): Promise<void> {
   for (const m of MASQUERADE_MODULES) await modprobe(m);
 }
 
+/**
+ * Room in each set. The loop-back set holds one entry per endpoint of every virtual
+ * server: the kernel's default of 65536 is full at about 6 500 Services of 10 endpoints.
+ */
+export const SET_MAX_ENTRIES = 1 << 20;
+
 function setSpecs(family: IptablesFamily) {
   return SET_ROLES.map((role) => ({
     name: setName(family, role),
     type: SET_TYPES[role],
     family: family === 4 ? ('inet' as const) : ('inet6' as const),
+    maxelem: SET_MAX_ENTRIES,
   }));
 }
 
@@ -94,6 +101,8 @@ export class MasqueradeSync {
   /** Families whose sets and rules were written by this process. */
   private readonly ready = new Set<IptablesFamily>();
   private modulesLoaded = false;
+  /** Set members were compared with the kernel's in full at least once. */
+  private verified = false;
   /** ipset lines of partial syncs not yet sent. */
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
@@ -184,9 +193,17 @@ export class MasqueradeSync {
         families.some((f) => SET_ROLES.some((r) => setName(f, r) === set)),
       ),
     );
+    // Reading every member back (`ipset save`) costs seconds at 100 000 entries, so after
+    // the first full sync a resync compares the sets' sizes and reads members only when a
+    // size differs (an entry added or removed by hand).
+    if (this.verified) {
+      const counts = await this.ipset.counts([...wanted.keys()]);
+      if ([...wanted].every(([set, m]) => counts.get(set) === m.size)) return;
+    }
     const kernel = parseIpsetSave(await this.ipset.save([...wanted.keys()]));
     const lines = changeLines(diffMembers(wanted, kernel));
     if (lines.length > 0) await this.ipset.restore(`${lines.join('\n')}\n`);
+    this.verified = true;
   }
 
   /**
