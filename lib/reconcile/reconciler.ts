@@ -33,6 +33,8 @@ export interface ReconcilerLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
+  /** pino's; without it every level counts as enabled. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface ReconcilerOptions {
@@ -314,13 +316,15 @@ export class Reconciler {
     const failedOwners = new Set<string>();
     let failed = 0;
     let needFull = false;
+    // A cold start applies 100 000+ ops: their text is built only when it is logged.
+    const debug = this.opts.log.isLevelEnabled?.('debug') ?? true;
     ops.forEach((op, i) => {
       const r = results[i] ?? { ok: false, error: new Error('no result') };
       const count = (byOp[op.op] ??= { ok: 0, failed: 0 });
       if (r.ok) {
         count.ok++;
         recordOp(this.observed, this.addresses, op);
-        this.opts.log.debug({ op: describeOp(op) }, 'applied');
+        if (debug) this.opts.log.debug({ op: describeOp(op) }, 'applied');
         return;
       }
       count.failed++;
