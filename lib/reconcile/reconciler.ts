@@ -178,17 +178,21 @@ export class Reconciler {
     return diffAddresses(want, have);
   }
 
-  private async refreshStale(): Promise<void> {
-    if (this.stale.size === 0) return;
-    const ids = [...this.stale.values()];
-    const keys = [...this.stale.keys()];
-    this.stale.clear();
-    const fresh = await this.opts.backend.observeServices(ids);
-    for (const k of keys) {
+  /** Replaces what is remembered of these virtual servers with what the kernel holds now. */
+  private async reread(services: ReadonlyMap<VirtualServerKey, IpvsServiceId>): Promise<void> {
+    if (services.size === 0) return;
+    const fresh = await this.opts.backend.observeServices([...services.values()]);
+    for (const k of services.keys()) {
       const e = fresh.get(k);
       if (e) this.observed.set(k, e);
       else this.observed.delete(k);
     }
+  }
+
+  private async refreshStale(): Promise<void> {
+    const stale = new Map(this.stale);
+    this.stale.clear();
+    await this.reread(stale);
   }
 
   /**
@@ -263,13 +267,7 @@ export class Reconciler {
       const kept = new Set(toIpvsEntry(want).destinations.map(destinationId));
       if (have.destinations.some((d) => !kept.has(destinationId(d)))) refresh.set(k, have.service);
     }
-    if (refresh.size === 0) return;
-    const fresh = await this.opts.backend.observeServices([...refresh.values()]);
-    for (const k of refresh.keys()) {
-      const e = fresh.get(k);
-      if (e) this.observed.set(k, e);
-      else this.observed.delete(k);
-    }
+    await this.reread(refresh);
   }
 
   /** The dirty Services (and retries that are due) against the remembered kernel state. */
@@ -289,17 +287,12 @@ export class Reconciler {
   async drain(): Promise<SyncReport> {
     const start = this.now();
     const keys = [...this.drains.virtualServers()] as VirtualServerKey[];
-    const ids: IpvsServiceId[] = [];
+    const services = new Map<VirtualServerKey, IpvsServiceId>();
     for (const k of keys) {
       const e = this.observed.get(k);
-      if (e) ids.push(e.service);
+      if (e) services.set(k, e.service);
     }
-    const fresh = await this.opts.backend.observeServices(ids);
-    for (const k of keys) {
-      const e = fresh.get(k);
-      if (e) this.observed.set(k, e);
-      else this.observed.delete(k);
-    }
+    await this.reread(services);
     return this.apply('drain', this.diffKeys(keys), 0, start, []);
   }
 
