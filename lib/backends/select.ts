@@ -21,11 +21,25 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Why IPVS cannot serve these schedulers here; undefined when it can. */
-export async function ipvsProblem(
-  schedulers: readonly string[],
-  probe = true,
-): Promise<string | undefined> {
+export interface SchedulerProbe {
+  scheduler: string;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface IpvsProbe {
+  /** Why the IPVS generic netlink family cannot be used; undefined when it can. */
+  familyProblem?: string;
+  /** One per scheduler asked for, in order; empty when the family is missing or `probe` is off. */
+  schedulers: SchedulerProbe[];
+}
+
+/**
+ * What IPVS offers here for these schedulers. With `probe`, each scheduler is proven by
+ * creating and deleting a probe virtual server; without, only the family is resolved and
+ * the kernel is left untouched.
+ */
+export async function probeIpvs(schedulers: readonly string[], probe = true): Promise<IpvsProbe> {
   const base = await modprobe('ip_vs');
   let client: IpvsClient;
   try {
@@ -33,38 +47,65 @@ export async function ipvsProblem(
   } catch (e) {
     const why = base.ok ? '' : ` (modprobe ip_vs: ${base.reason})`;
     const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') return `the kernel has no IPVS generic netlink family${why}`;
-    return `opening the IPVS netlink family: ${reason(e)}${why}`;
-  }
-  try {
-    if (!probe) return undefined;
-    for (const scheduler of schedulers) {
-      const mod = await modprobe(schedulerModule(scheduler));
-      const service = {
-        family: 2 as const,
-        protocol: 6 as const,
-        ...PROBE,
-        fwmark: 0,
-        scheduler,
-        flags: 0,
-        timeout: 0,
-        netmask: 0xffffffff,
-        peName: '',
+    if (code === 'ENOENT')
+      return {
+        familyProblem: `the kernel has no IPVS generic netlink family${why}`,
+        schedulers: [],
       };
-      try {
-        await client.addService(service);
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'EEXIST') {
-          const why = mod.ok ? '' : ` (modprobe ${mod.module}: ${mod.reason})`;
-          return `IPVS refused a virtual server with scheduler ${scheduler}: ${reason(e)}${why}`;
-        }
-      }
-      await client.deleteService(service);
-    }
-    return undefined;
+    return { familyProblem: `opening the IPVS netlink family: ${reason(e)}${why}`, schedulers: [] };
+  }
+  const results: SchedulerProbe[] = [];
+  try {
+    if (!probe) return { schedulers: results };
+    for (const scheduler of schedulers) results.push(await probeScheduler(client, scheduler));
+    return { schedulers: results };
   } finally {
     client.close();
   }
+}
+
+async function probeScheduler(client: IpvsClient, scheduler: string): Promise<SchedulerProbe> {
+  const mod = await modprobe(schedulerModule(scheduler));
+  const service = {
+    family: 2 as const,
+    protocol: 6 as const,
+    ...PROBE,
+    fwmark: 0,
+    scheduler,
+    flags: 0,
+    timeout: 0,
+    netmask: 0xffffffff,
+    peName: '',
+  };
+  try {
+    await client.addService(service);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EEXIST') {
+      const why = mod.ok ? '' : ` (modprobe ${mod.module}: ${mod.reason})`;
+      return { scheduler, ok: false, reason: `${reason(e)}${why}` };
+    }
+  }
+  try {
+    await client.deleteService(service);
+  } catch (e) {
+    return { scheduler, ok: false, reason: `deleting the probe virtual server: ${reason(e)}` };
+  }
+  return { scheduler, ok: true };
+}
+
+/** The first reason IPVS cannot serve a probe's schedulers; undefined when it can. */
+export function ipvsProbeProblem(p: IpvsProbe): string | undefined {
+  if (p.familyProblem !== undefined) return p.familyProblem;
+  const bad = p.schedulers.find((s) => !s.ok);
+  return bad && `IPVS refused a virtual server with scheduler ${bad.scheduler}: ${bad.reason}`;
+}
+
+/** Why IPVS cannot serve these schedulers here; undefined when it can. */
+export async function ipvsProblem(
+  schedulers: readonly string[],
+  probe = true,
+): Promise<string | undefined> {
+  return ipvsProbeProblem(await probeIpvs(schedulers, probe));
 }
 
 /**

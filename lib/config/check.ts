@@ -3,7 +3,8 @@ import { formatDuration } from './duration.js';
 import { loadConfig } from './load.js';
 import type { KubeIpvsConfig } from './schema.js';
 
-export type CheckResult = { ok: true; summary: string } | { ok: false; errors: string[] };
+export type CheckResult =
+  { ok: true; summary: string; config: KubeIpvsConfig } | { ok: false; errors: string[] };
 
 export function summarizeConfig(c: KubeIpvsConfig): string {
   const flags = c.schedulerFlags.length ? ` -b ${c.schedulerFlags.join(',')}` : '';
@@ -19,5 +20,5 @@ export function summarizeConfig(c: KubeIpvsConfig): string {
 export async function checkConfig(path: string): Promise<CheckResult> {
   const r = await loadConfig(path);
   if (!r.ok) return { ok: false, errors: r.errors.map((e) => e.text) };
-  return { ok: true, summary: `${path}: valid; ${summarizeConfig(r.config)}` };
+  return { ok: true, summary: `${path}: valid; ${summarizeConfig(r.config)}`, config: r.config };
 }

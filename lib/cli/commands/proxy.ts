@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeIpvsConfig } from '../../config/schema.js';
+import { schedulersInUse } from '../../config/schedulers.js';
 import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
 import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
@@ -80,10 +81,6 @@ export function parseProxyFlags<E extends Record<string, { type: 'string' | 'boo
   if (!(LOG_LEVELS as readonly string[]).includes(level))
     throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
   return values;
-}
-
-export function schedulersInUse(c: KubeIpvsConfig): string[] {
-  return [...new Set([c.scheduler, ...c.services.map((s) => s.scheduler)])];
 }
 
 /** Everything a proxy command needs; undefined after printing why it cannot start. */

@@ -318,8 +318,8 @@ describe('kube-ipvs command (real process)', function () {
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.contain('bogus');
     expect(bad.stdout).to.equal('');
-    const none = await run(['check']);
-    expect(none.code).to.equal(2);
+    const extra = await run(['check', '--config', join(dir, 'config-lc.yaml'), 'x']);
+    expect(extra.code).to.equal(2);
   });
 
   it('version and help', async () => {
