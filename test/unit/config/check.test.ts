@@ -16,10 +16,11 @@ describe('config/check', () => {
       'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\nscheduler: sh\nschedulerFlags: [sh-port]\nsyncPeriod: 1m30s\n',
     );
     const r = await checkConfig(file);
-    expect(r).to.deep.equal({
-      ok: true,
-      summary: `${file}: valid; backend auto, scheduler sh -b sh-port, 0 service rules, syncPeriod 1m30s, minSyncPeriod 1s, nodePortAddresses all, interface kube-ipvs0`,
-    });
+    expect(r.ok).to.equal(true);
+    expect(r.ok && r.summary).to.equal(
+      `${file}: valid; backend auto, scheduler sh -b sh-port, 0 service rules, syncPeriod 1m30s, minSyncPeriod 1s, nodePortAddresses all, interface kube-ipvs0`,
+    );
+    expect(r.ok && r.config.scheduler).to.equal('sh');
     expect(r.ok && r.summary.includes('\n')).to.equal(false);
   });
 
