@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEDULERS } from '../../../lib/ipvs/schedulers.js';
+import { hideIpvsModules } from '../../harness/hide-ipvs.js';
 import { Netns, deleteAllNetns } from '../../harness/netns.js';
 import { ipvsadm, kubeIpvs, writeConfig } from '../reconcile/daemon.js';
 
@@ -41,5 +42,21 @@ describe('kube-ipvs check on a kernel with IPVS', function () {
     const probed = [...r.stdout.matchAll(/^IPVS scheduler (\w+): ok$/gm)].map((m) => m[1]);
     expect(probed).to.deep.equal(['sh', 'nq']);
     expect(r.stdout.split('\n')[0]).to.match(/: valid; backend auto, scheduler sh/);
+  });
+
+  it('with the IPVS modules unloaded and hidden: the family is missing, auto falls back; back after', async () => {
+    const restore = await hideIpvsModules();
+    try {
+      const r = await kubeIpvs(node, ['check']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(
+        /^IPVS: unavailable: the kernel has no IPVS generic netlink family \(modprobe ip_vs: /m,
+      );
+      expect(r.stdout).to.match(/^backend auto: iptables /m);
+    } finally {
+      await restore();
+    }
+    const again = await kubeIpvs(node, ['check', '--node', '--config', join(dir, 'config.yaml')]);
+    expect(again.stdout).to.match(/^backend auto: ipvs$/m);
   });
 });
