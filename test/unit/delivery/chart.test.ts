@@ -455,6 +455,21 @@ describe('charts/kube-ipvs', function () {
       });
     }
 
+    it('helm install refuses them before touching a cluster', async () => {
+      const err = await refused([
+        'install',
+        'kube-ipvs',
+        CHART,
+        '--set',
+        'config.scheduler=fastest',
+        '--dry-run=client',
+      ]);
+      expect(err).to.contain(
+        "INSTALLATION FAILED: values don't meet the specifications of the schema",
+      );
+      expect(err).to.contain("at '/config/scheduler': value must be one of 'rr'");
+    });
+
     it('helm lint refuses them too', async () => {
       const err = await refused(['lint', CHART, '--set', 'config.scheduler=fastest']);
       expect(err).to.match(/at '\/config\/scheduler': value must be one of 'rr'/);
