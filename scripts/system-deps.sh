@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests, the demo and the benchmarks need, only those
 # that are missing. Needs root and apt-get; says so and fails otherwise.
 set -euo pipefail
-packages=(user-mode-linux kmod ipvsadm iptables ipset conntrack iproute2 procps)
+packages=(user-mode-linux kmod ipvsadm iptables ipset conntrack iproute2 procps unzip)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
