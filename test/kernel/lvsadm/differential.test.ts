@@ -257,7 +257,8 @@ describe('lvsadm vs ipvsadm 1.31 on random IPVS states (differential, R17.4)', f
       }
       const combos: Array<{ args: string[]; retry: boolean }> = LISTINGS.map((args) => ({
         args,
-        retry: args.some((a) => /rate|stats/.test(a)),
+        // Persistence templates expire (1 s at least) between two reads, as counters tick.
+        retry: args.some((a) => /rate|stats|persistent-conn/.test(a)),
       }));
       for (const s of st.services.slice(0, 2)) {
         combos.push({ args: ['-Ln', ...s.selector], retry: false });
