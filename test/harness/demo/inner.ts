@@ -198,12 +198,16 @@ class DaemonProcess {
         say(`${DAEMON}${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '')}`);
       }
     });
-    this.exit = new Promise((r) =>
+    this.exit = new Promise((r) => {
       child.once('exit', (code, signal) => {
         this.exited = signal ? `killed by ${signal}` : `exit ${code}`;
         r(code);
-      }),
-    );
+      });
+      child.once('error', (err) => {
+        this.exited = `could not start: ${err.message}`;
+        r(null);
+      });
+    });
   }
 
   assertRunning(): void {
@@ -329,7 +333,14 @@ if (!inUml()) {
   process.stderr.write('demo: this runs inside User-Mode Linux; start it with npm run demo\n');
   process.exit(1);
 }
-demo().catch((err: unknown) => {
+function fail(err: unknown): void {
   process.stderr.write(`demo: failed: ${message(err)}\n`);
   process.exitCode = 1;
+}
+// An error no step awaits (a child process that cannot be spawned) ends the demo the same
+// way, as a message; UML's halt takes what is left with it.
+process.on('uncaughtException', (err) => {
+  fail(err);
+  process.exit(1);
 });
+demo().catch(fail);
