@@ -269,7 +269,9 @@ async function demo(): Promise<void> {
       `namespaces: node ${nodeName} (${lab.nodeAddress}, forwarding), client ${lab.clientAddress}, ` +
         `pods ${names(lab.backends)}`,
     );
-    for (const b of serving) await startEcho(b.ns, { name: b.name, tcpPort: facts.targetPort });
+    await Promise.all(
+      serving.map((b) => startEcho(b.ns, { name: b.name, tcpPort: facts.targetPort })),
+    );
     say(
       `pods ${serving.map((b) => b.name).join(', ')} answer on :${facts.targetPort} with their name`,
     );
