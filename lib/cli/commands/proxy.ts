@@ -8,6 +8,8 @@ import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
 import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
 import { Reconciler } from '../../reconcile/reconciler.js';
+import { EventRecorder, KubeEventSink, LogEventSink, SyncEvents } from '../../events/index.js';
+import { OwnerMapWriter, ownersPath } from '../../owners/index.js';
 import { KubernetesSource, loadKubeConfig } from '../../sources/kubernetes.js';
 import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
@@ -54,12 +56,20 @@ export interface Proxy {
   store: ModelStore;
   backend: Backend;
   reconciler: Reconciler;
+  /**
+   * Kubernetes Events (run only; to the log with --manifests). Backend selection reports
+   * its fallback here: events.record(backendFallbackEvent(node, reason)).
+   */
+  events: EventRecorder | undefined;
   /** Feeds the store once (manifests) or until the informers have listed (API server). */
   ready(timeoutMs?: number): Promise<void>;
   /** Starts watching for changes (run). */
   watch(): void;
   close(): Promise<void>;
 }
+
+/** How long closing waits for Events still being written. */
+const EVENT_FLUSH_MS = 2000;
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'ipvs', 'iptables'];
 
@@ -118,6 +128,15 @@ export async function openProxy(
       return fail(`loading the kubeconfig${flags.kubeconfig ? ` ${flags.kubeconfig}` : ''}`, e);
     }
   }
+  // plan only reads: it reports nothing to the API server.
+  const events =
+    command === 'run'
+      ? new EventRecorder({
+          sink: kubeConfig ? new KubeEventSink(kubeConfig) : new LogEventSink(log),
+          nodeName,
+          log,
+        })
+      : undefined;
   const choice = (flags.backend ?? cfg.backend) as BackendChoice;
   let backend: Backend;
   try {
@@ -136,6 +155,12 @@ export async function openProxy(
     store,
     backend,
     log,
+    notes: events && new SyncEvents(events, store, nodeName),
+    // lvsadm --k8s reads who owns each virtual server from here.
+    synced:
+      command === 'run'
+        ? new OwnerMapWriter({ file: ownersPath(io.env), node: nodeName, log }).synced
+        : undefined,
     // The config in force, which a reload replaces on the proxy defined below.
     drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
     // SNAT rules and their ipsets; plan never writes them (it runs no sync).
@@ -222,9 +247,12 @@ export async function openProxy(
     store,
     backend,
     reconciler,
+    events,
     ready,
     watch,
     close: async () => {
+      // Events of the last sync (run --once) go out before the process ends.
+      await events?.flush(EVENT_FLUSH_MS);
       await stop();
       backend.close();
     },
