@@ -1,8 +1,8 @@
 // The daemon's side of the owner map: kept in step with the desired table per sync (a
 // partial sync looks only at the virtual servers it translated), and written (temp file,
 // then rename, so a reader never sees half a file) only when an owner came, went or
-// changed. Endpoint churn writes nothing. A failed write is logged and retried after the
-// next sync; it never fails the sync.
+// changed. Endpoint churn writes nothing. A failed write is warned about once (repeats at
+// debug) and retried after the next sync; it never fails the sync.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { VirtualServer, VirtualServerKey } from '../model/types.js';
@@ -27,6 +27,8 @@ export class OwnerMapWriter {
   private dirty = true;
   /** Writes done, for tests. */
   writes = 0;
+  /** The last failure's text: the same failure again is logged at debug, not warned. */
+  private failure: string | undefined;
 
   constructor(private readonly opts: OwnerWriterOptions) {}
 
@@ -60,11 +62,16 @@ export class OwnerMapWriter {
       await writeFile(tmp, formatOwnerMap(this.opts.node, this.owners), { mode: 0o644 });
       await rename(tmp, file);
       this.dirty = false;
+      this.failure = undefined;
       this.writes++;
       this.opts.log.debug({ file, virtualServers: this.owners.size }, 'owner map written');
     } catch (e) {
-      this.opts.log.warn(
-        { file, error: e instanceof Error ? e.message : String(e) },
+      const error = e instanceof Error ? e.message : String(e);
+      const log = error === this.failure ? this.opts.log.debug : this.opts.log.warn;
+      this.failure = error;
+      log.call(
+        this.opts.log,
+        { file, error },
         'writing the owner map for lvsadm --k8s failed; retrying after the next sync',
       );
     }
