@@ -15,6 +15,7 @@ import { formatUsage } from './format/usage.js';
 import { parseArgs, type ArgResolver, type ListRequest, type ServiceKey } from './lvsadm/parse.js';
 import { classifyOpenFailure, kernelSource, type SnapshotSource } from './lvsadm/source.js';
 import { runProgram } from './process.js';
+import { ownerSuffix, ownersPath, readOwnerMap, type OwnersRead } from '../owners/index.js';
 import { systemArgResolver, systemNameResolver } from './lvsadm/system-names.js';
 
 export interface LvsadmResult {
@@ -32,6 +33,8 @@ export interface LvsadmDeps {
   ): Promise<NameResolver>;
   /** Load ip_vs as ipvsadm does when the IPVS family is missing. */
   modprobe(): Promise<{ ok: boolean; stderr: string }>;
+  /** The owner map kube-ipvs writes (--k8s). */
+  readOwners(): Promise<OwnersRead>;
 }
 
 function modprobeIpvs(): Promise<{ ok: boolean; stderr: string }> {
@@ -47,6 +50,7 @@ export const systemDeps: LvsadmDeps = {
   argNames: systemArgResolver(),
   names: systemNameResolver,
   modprobe: modprobeIpvs,
+  readOwners: () => readOwnerMap(ownersPath()),
 };
 
 const INIT_FAILURE =
@@ -114,11 +118,13 @@ function connAddresses(text: string): Array<{ family: AddressFamily; address: st
 }
 
 async function list(
+  program: string,
   req: ListRequest,
   source: SnapshotSource,
   deps: LvsadmDeps,
 ): Promise<LvsadmResult> {
-  const ok = (stdout: string): LvsadmResult => ({ stdout, stderr: '', code: 0 });
+  let note = '';
+  const ok = (stdout: string): LvsadmResult => ({ stdout, stderr: note, code: 0 });
   if (req.what === 'connections') {
     const text = await source.connections();
     if (text === null) {
@@ -148,6 +154,12 @@ async function list(
     exact: req.exact,
     nosort: req.nosort,
   };
+  if (req.k8s) {
+    // Without the map the listing is still worth having: plain, and one line saying why.
+    const owners = await deps.readOwners();
+    if (owners.ok) fmt.annotate = (s) => ownerSuffix(owners.map, s);
+    else note = `${program}: --k8s: no owners shown: ${owners.reason}\n`;
+  }
   if (req.what === 'service') {
     const entry = req.service ? findService(snap, req.service) : null;
     if (!entry) return { stdout: '', stderr: 'No such service\n', code: 1 };
@@ -210,7 +222,7 @@ export async function runLvsadm(
         }
       }
       try {
-        return await list(parsed.request, source, deps);
+        return await list(program, parsed.request, source, deps);
       } catch (e) {
         return { stdout: '', stderr: `${e instanceof Error ? e.message : String(e)}\n`, code: 1 };
       } finally {

@@ -19,6 +19,19 @@ import type { Skipped } from './types.js';
 export const SCHEDULER_ANNOTATION = 'kube-ipvs.io/scheduler';
 export const SCHEDULER_FLAGS_ANNOTATION = 'kube-ipvs.io/scheduler-flags';
 
+/** The field path of an annotation in a report: metadata.annotations["kube-ipvs.io/scheduler"]. */
+export function annotationField(annotation: string): string {
+  return `metadata.annotations["${annotation}"]`;
+}
+
+/** True for the warning resolveScheduler gives when it rejects one of its annotations. */
+export function isSchedulerAnnotationWarning(w: Skipped): boolean {
+  return (
+    w.field === annotationField(SCHEDULER_ANNOTATION) ||
+    w.field === annotationField(SCHEDULER_FLAGS_ANNOTATION)
+  );
+}
+
 export type SchedulerConfig = Pick<KubeIpvsConfig, 'scheduler' | 'schedulerFlags' | 'services'>;
 
 export interface SchedulerChoice {
@@ -86,7 +99,7 @@ export function resolveScheduler(
     warnings: [
       {
         object,
-        field: `metadata.annotations["${annotation}"]`,
+        field: annotationField(annotation),
         reason: `${reason}; using the configured scheduler ${fromConfig.scheduler}`,
       },
     ],

@@ -306,7 +306,7 @@ export function translate(
             trafficPolicy: pol,
             ...ranges,
             realServers: realServers(pol),
-            owner: { namespace, name, portName: p.name, kind },
+            owner: { namespace, name, portName: p.name, servicePort: p.port, kind },
           },
         });
       };

@@ -39,6 +39,8 @@ export interface ServiceOwner {
   readonly name: string;
   /** The Service port's name; "" for an unnamed port. */
   readonly portName: string;
+  /** The Service port's number (spec.ports[].port; a NodePort entry listens elsewhere). */
+  readonly servicePort: number;
   readonly kind: EntryKind;
 }
 

@@ -50,8 +50,28 @@ export interface ReconcilerOptions {
    * brings a full resync forward.
    */
   follower?: TableFollower;
+  /** Told what the log says a cluster admin must see (the daemon turns it into Events). */
+  notes?: SyncNotes;
+  /** Told after each full or partial sync, with the virtual servers it translated. */
+  synced?: SyncedHook;
   now?: () => number;
 }
+
+export interface SyncNotes {
+  /** A Service's skipped input and warnings, once per change (as they are logged). */
+  translated(service: string, skipped: readonly Skipped[], warnings: readonly Skipped[]): void;
+  /**
+   * The kernel refused an op. `service` is the Service holding its virtual server;
+   * undefined for an address op or a Service that no longer exists.
+   */
+  refused(service: string | undefined, op: Op, text: string, error: Error): void;
+}
+
+/** `changed` is 'all' after a full sync; a partial sync names the keys it translated. */
+export type SyncedHook = (
+  table: DesiredTable,
+  changed: ReadonlySet<VirtualServerKey> | 'all',
+) => Promise<void>;
 
 export interface TableFollower {
   full(table: DesiredTable): Promise<void>;
@@ -154,6 +174,7 @@ export class Reconciler {
       this.opts.log.warn({ object: s.object, field: s.field, reason: s.reason }, 'skipped');
     for (const s of warnings)
       this.opts.log.debug({ object: s.object, field: s.field, reason: s.reason }, 'warning');
+    this.opts.notes?.translated(service, skipped, warnings);
   }
 
   private diffKeys(keys: Iterable<VirtualServerKey>): Op[] {
@@ -226,7 +247,9 @@ export class Reconciler {
     const retried = [...this.retries.keys()];
     const { ops, services } = await this.resync();
     const followed = await this.follow((f) => f.full(this.table));
-    return this.withFollow(followed, await this.apply('full', ops, services, start, retried));
+    const report = await this.apply('full', ops, services, start, retried);
+    await this.opts.synced?.(this.table, 'all');
+    return this.withFollow(followed, report);
   }
 
   private async follow(step: (f: TableFollower) => Promise<void>): Promise<boolean> {
@@ -280,7 +303,9 @@ export class Reconciler {
     const ops = [...this.diffKeys(t.vsKeys), ...this.addressOps(t.addresses)];
     const followed =
       t.vsKeys.size === 0 || (await this.follow((f) => f.partial(this.table, t.vsKeys)));
-    return this.withFollow(followed, await this.apply('partial', ops, t.services, start, due));
+    const report = await this.apply('partial', ops, t.services, start, due);
+    if (t.vsKeys.size > 0) await this.opts.synced?.(this.table, t.vsKeys);
+    return this.withFollow(followed, report);
   }
 
   /** Re-reads the virtual servers with draining real servers and deletes those that are done. */
@@ -345,6 +370,7 @@ export class Reconciler {
     let owner: string | undefined;
     if (op.op === 'bindAddress' || op.op === 'unbindAddress') {
       this.opts.log.warn({ op: describeOp(op), error: error.message }, 'operation failed');
+      this.opts.notes?.refused(undefined, op, describeOp(op), error);
       return undefined;
     }
     const key = ipvsServiceKey(op.service);
@@ -357,6 +383,7 @@ export class Reconciler {
       { service: svc, op: describeOp(op), error: error.message },
       `Service ${svc}: the kernel refused ${describeOp(op)}: ${error.message}`,
     );
+    this.opts.notes?.refused(owner, op, describeOp(op), error);
     if (owner === undefined) return undefined;
     const prev = this.retries.get(owner);
     // Several failed ops of one Service in one sync count as one attempt.

@@ -9,6 +9,10 @@ import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
 import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
 import { Reconciler } from '../../reconcile/reconciler.js';
+import { EventRecorder } from '../../events/recorder.js';
+import { LogEventSink } from '../../events/log-sink.js';
+import { SyncEvents } from '../../events/sync-events.js';
+import { OwnerMapWriter, ownersPath } from '../../owners/index.js';
 import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
 import { modelStore, type ModelStore } from '../../sources/model-store.js';
@@ -54,12 +58,20 @@ export interface Proxy {
   store: ModelStore;
   backend: Backend;
   reconciler: Reconciler;
+  /**
+   * Kubernetes Events (run only; to the log with --manifests). Backend selection reports
+   * its fallback here: events.record(backendFallbackEvent(node, reason)).
+   */
+  events: EventRecorder | undefined;
   /** Feeds the store once (manifests) or until the informers have listed (API server). */
   ready(timeoutMs?: number): Promise<void>;
   /** Starts watching for changes (run). */
   watch(): void;
   close(): Promise<void>;
 }
+
+/** How long closing waits for Events still being written. */
+const EVENT_FLUSH_MS = 2000;
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'ipvs', 'iptables'];
 
@@ -119,6 +131,18 @@ export async function openProxy(
       return fail(`loading the kubeconfig${flags.kubeconfig ? ` ${flags.kubeconfig}` : ''}`, e);
     }
   }
+  // plan only reads: it reports nothing to the API server.
+  const events =
+    command === 'run'
+      ? new EventRecorder({
+          // Like the source, the API sink is loaded only when there is an API server.
+          sink: kubeConfig
+            ? new (await import('../../events/kube-sink.js')).KubeEventSink(kubeConfig)
+            : new LogEventSink(log),
+          nodeName,
+          log,
+        })
+      : undefined;
   const choice = (flags.backend ?? cfg.backend) as BackendChoice;
   let backend: Backend;
   try {
@@ -137,6 +161,12 @@ export async function openProxy(
     store,
     backend,
     log,
+    notes: events && new SyncEvents(events, store, nodeName),
+    // lvsadm --k8s reads who owns each virtual server from here.
+    synced:
+      command === 'run'
+        ? new OwnerMapWriter({ file: ownersPath(io.env), node: nodeName, log }).synced
+        : undefined,
     // The config in force, which a reload replaces on the proxy defined below.
     drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
     // SNAT rules and their ipsets; plan never writes them (it runs no sync).
@@ -224,9 +254,12 @@ export async function openProxy(
     store,
     backend,
     reconciler,
+    events,
     ready,
     watch,
     close: async () => {
+      // Events of the last sync (run --once) go out before the process ends.
+      await events?.flush(EVENT_FLUSH_MS);
       await stop();
       backend.close();
     },

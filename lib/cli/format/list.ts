@@ -26,6 +26,8 @@ export interface ListFormat {
   exact: boolean;
   nosort: boolean;
   resolver?: NameResolver;
+  /** Text appended to each virtual service line (lvsadm --k8s); absent: ipvsadm's output. */
+  annotate?: (service: IpvsService) => string;
 }
 
 export const DEFAULT_LIST_FORMAT: ListFormat = {
@@ -207,7 +209,7 @@ function destLine(d: IpvsDestination, s: IpvsService, f: ListFormat): string {
 
 function appendServiceEntry(out: TextSink, entry: SnapshotEntry, f: ListFormat): void {
   const s = entry.service;
-  out.append(serviceLine(s, serviceName(s, f), f) + '\n');
+  out.append(serviceLine(s, serviceName(s, f), f) + (f.annotate?.(s) ?? '') + '\n');
   const dests = f.nosort ? entry.destinations : sortDestinations(entry.destinations);
   for (const d of dests) out.append(destLine(d, s, f));
 }

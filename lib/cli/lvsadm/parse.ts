@@ -86,6 +86,8 @@ const OPTNAMES = [
   'tun-nocsum',
   'tun-csum',
   'tun-remcsum',
+  // lvsadm's own, after ipvsadm's so its indexes stay.
+  'k8s',
 ] as const;
 
 const O = {
@@ -123,24 +125,26 @@ const O = {
   TUN_NOCSUM: 31,
   TUN_CSUM: 32,
   TUN_REMCSUM: 33,
+  K8S: 34,
 } as const;
 
-// commands_v_options, one string per command, one character per option in OPTNAMES order.
+// commands_v_options, one string per command, one character per option in OPTNAMES order
+// (the last column, k8s, is lvsadm's: allowed with the list command only).
 const CVO: string[] = [
-  'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx',
-  'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx',
-  'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  ' 11xxxxxxxxx11       xxxxxxx xxxxx',
-  'xx+xxx+    xxxxxxxxxxxxxxxxxx     ',
-  'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  'xx+xxx+    xxxxxxxxxxxxxxxxxx     ',
-  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  'xxxxxxxxxxx xxxxxxx xxxx    xxxxxx',
-  'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx',
-  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx',
+  'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx',
+  'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  ' 11xxxxxxxxx11       xxxxxxx xxxxx ',
+  'xx+xxx+    xxxxxxxxxxxxxxxxxx     x',
+  'xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  'xx+xxx+    xxxxxxxxxxxxxxxxxx     x',
+  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  'xxxxxxxxxxx xxxxxxx xxxx    xxxxxxx',
+  'xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxx',
+  'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  ' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  'xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
 ];
 
 const TAG = {
@@ -168,6 +172,7 @@ const TAG = {
   TUN_NOCSUM: 149,
   TUN_CSUM: 150,
   TUN_REMCSUM: 151,
+  K8S: 152,
 } as const;
 
 const n = (long: string | null, short: string | null, val: number | string): PoptOption => ({
@@ -242,6 +247,7 @@ const TABLE: PoptOption[] = [
   n('tun-nocsum', null, TAG.TUN_NOCSUM),
   n('tun-csum', null, TAG.TUN_CSUM),
   n('tun-remcsum', null, TAG.TUN_REMCSUM),
+  n('k8s', null, TAG.K8S),
 ];
 
 /** The virtual service named by -t/-u/--sctp-service/-f, as ipvsadm would send it to the kernel. */
@@ -254,9 +260,11 @@ export interface ServiceKey {
   fwmark: number;
 }
 
-export interface ListRequest extends Omit<ListFormat, 'resolver'> {
+export interface ListRequest extends Omit<ListFormat, 'resolver' | 'annotate'> {
   what: 'all' | 'service' | 'connections' | 'timeout' | 'daemon';
   save: boolean;
+  /** --k8s: append each virtual service's owning Service port. */
+  k8s: boolean;
   service?: ServiceKey;
 }
 
@@ -667,6 +675,9 @@ function parseInner(program: string, args: readonly string[], names: ArgResolver
       case TAG.TUN_REMCSUM:
         setOption(O.TUN_REMCSUM);
         break;
+      case TAG.K8S:
+        setOption(O.K8S);
+        break;
       default:
         fail(`invalid option \`${popt.badOption()}'`);
     }
@@ -773,7 +784,9 @@ function parseInner(program: string, args: readonly string[], names: ArgResolver
     if (
       ((has(O.CONNECTION) || has(O.TIMEOUT) || has(O.DAEMON)) &&
         (has(O.STATS) || has(O.RATE) || has(O.THRESHOLDS))) ||
-      ((has(O.TIMEOUT) || has(O.DAEMON)) && has(O.PERSISTENTCONN))
+      ((has(O.TIMEOUT) || has(O.DAEMON)) && has(O.PERSISTENTCONN)) ||
+      // --k8s names the owners of virtual services; these listings show none.
+      (has(O.K8S) && (has(O.CONNECTION) || has(O.TIMEOUT) || has(O.DAEMON)))
     ) {
       fail('options conflicts in the list command');
     }
@@ -786,7 +799,7 @@ function parseInner(program: string, args: readonly string[], names: ArgResolver
           : has(O.DAEMON)
             ? 'daemon'
             : 'all';
-    const request: ListRequest = { what, save: false, ...fmt };
+    const request: ListRequest = { what, save: false, k8s: has(O.K8S), ...fmt };
     if (what === 'service') {
       request.service = {
         family: svc.family,
@@ -799,7 +812,7 @@ function parseInner(program: string, args: readonly string[], names: ArgResolver
     return { kind: 'list', request };
   }
   if (cmd === CMD.SAVE) {
-    return { kind: 'list', request: { what: 'all', save: true, ...fmt } };
+    return { kind: 'list', request: { what: 'all', save: true, k8s: false, ...fmt } };
   }
   return { kind: 'write', command: at(CMDNAMES, cmd - 1) };
 }
@@ -812,6 +825,7 @@ export function parseArgs(program: string, args: readonly string[], names: ArgRe
       request: {
         what: 'all',
         save: false,
+        k8s: false,
         numeric: false,
         stats: false,
         rate: false,

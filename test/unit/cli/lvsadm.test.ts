@@ -40,6 +40,8 @@ const deps: LvsadmDeps = {
   argNames: NO_ARG_NAMES,
   names: () => Promise.resolve(NO_NAMES),
   modprobe: () => Promise.resolve({ ok: false, stderr: '' }),
+  // Only --k8s reads the owner map.
+  readOwners: () => Promise.reject(new Error('the owner map was read without --k8s')),
 };
 
 const run = (...args: string[]) => runLvsadm('ipvsadm', args, deps);

@@ -16,6 +16,7 @@ describe('model/translate', () => {
           namespace: 'default',
           name: 'svc-web',
           portName: '',
+          servicePort: 80,
           kind: 'ClusterIP',
         });
         expect(vs?.key).to.equal('TCP/10.0.170.92:80');

@@ -20,7 +20,7 @@ function vs(service: string, address: string, port: number, kind: EntryKind): Vi
     netmask: 32,
     trafficPolicy: 'Cluster',
     realServers: [],
-    owner: { namespace, name, portName: '', kind },
+    owner: { namespace, name, portName: '', servicePort: port, kind },
   };
 }
 

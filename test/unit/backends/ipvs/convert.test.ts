@@ -19,7 +19,7 @@ function vs(over: Partial<VirtualServer> & Pick<VirtualServer, 'address' | 'port
     netmask: over.address.includes(':') ? 128 : 32,
     trafficPolicy: 'Cluster',
     realServers: [],
-    owner: { namespace: 'ns', name: 'svc', portName: '', kind: 'ClusterIP' },
+    owner: { namespace: 'ns', name: 'svc', portName: '', servicePort: 80, kind: 'ClusterIP' },
     ...over,
   };
 }

@@ -34,7 +34,7 @@ function vs(
     netmask: address.includes(':') ? 128 : 32,
     trafficPolicy: policy,
     realServers: reals.map((a) => ({ address: a, port: 8080, weight: 1 })),
-    owner: { namespace: 'default', name: 'web', portName: '', kind },
+    owner: { namespace: 'default', name: 'web', portName: '', servicePort: port, kind },
   };
 }
 

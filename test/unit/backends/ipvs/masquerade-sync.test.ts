@@ -24,7 +24,7 @@ function nodePort(address: string, reals: string[]): VirtualServer {
     netmask: 32,
     trafficPolicy: 'Cluster',
     realServers: reals.map((a) => ({ address: a, port: 8080, weight: 1 })),
-    owner: { namespace: 'd', name: 'np', portName: '', kind: 'NodePort' },
+    owner: { namespace: 'd', name: 'np', portName: '', servicePort: 80, kind: 'NodePort' },
   };
 }
 
