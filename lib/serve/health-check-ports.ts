@@ -3,9 +3,10 @@
 // reopens nothing).
 import type { HealthCheck } from '../model/types.js';
 import {
-  diffPorts,
+  diffListeners,
   healthCheckResponse,
   healthCheckSet,
+  listenersFor,
   type HealthCheckEntry,
 } from './health-check-set.js';
 import { RetryingListener, type ListenerLog } from './listener.js';
@@ -15,23 +16,27 @@ export interface HealthCheckPortsOptions {
   /** Whether the proxy itself is healthy (sync loop alive, node not being drained). */
   proxyHealthy: () => boolean;
   onBindFailure: () => void;
-  /** The listen address: undefined for every address. */
-  host?: string;
 }
 
 export class HealthCheckPorts {
   private readonly entries = new Map<number, HealthCheckEntry>();
-  private readonly listeners = new Map<number, RetryingListener>();
+  /** By "port host" (listenersFor). */
+  private readonly listeners = new Map<string, RetryingListener>();
   private reportedConflicts = '';
 
   constructor(private readonly opts: HealthCheckPortsOptions) {}
 
+  /** The ports with a listener (bound or retrying), sorted. */
   get openPorts(): number[] {
-    return [...this.listeners.keys()].sort((a, b) => a - b);
+    const ports = new Set([...this.listeners.keys()].map((k) => Number(k.split(' ')[0])));
+    return [...ports].sort((a, b) => a - b);
   }
 
-  /** Brings the listeners in line with the Services' health checks, by service key. */
-  update(checks: ReadonlyMap<string, HealthCheck>): void {
+  /**
+   * Brings the listeners in line with the Services' health checks (by service key), on
+   * `hosts` (undefined: every address).
+   */
+  update(checks: ReadonlyMap<string, HealthCheck>, hosts: readonly string[] | undefined): void {
     const set = healthCheckSet(checks);
     const text = set.conflicts.map((c) => `${c.service}:${c.port}`).join(',');
     if (text !== this.reportedConflicts)
@@ -41,18 +46,20 @@ export class HealthCheckPorts {
           `health-check node port ${c.port} of Service ${c.service} is already served for Service ${c.holder}`,
         );
     this.reportedConflicts = text;
-    const d = diffPorts(this.listeners.keys(), set.ports);
+    const want = listenersFor(set.ports.keys(), hosts);
+    const d = diffListeners(this.listeners.keys(), want);
     this.entries.clear();
     for (const [p, e] of set.ports) this.entries.set(p, e);
-    for (const port of d.close) {
-      const l = this.listeners.get(port);
-      this.listeners.delete(port);
+    for (const key of d.close) {
+      const l = this.listeners.get(key);
+      this.listeners.delete(key);
       void l?.close();
     }
-    for (const port of d.open) {
+    for (const key of d.open) {
+      const { port, host } = want.get(key) as { port: number; host: string | undefined };
       const l = new RetryingListener({
         name: 'health-check-node-port',
-        address: { host: this.opts.host, port },
+        address: { host, port },
         log: this.opts.log,
         onBindFailure: this.opts.onBindFailure,
         handler: (_req, res) => {
@@ -65,7 +72,7 @@ export class HealthCheckPorts {
           res.writeHead(r.status, r.headers).end(r.body);
         },
       });
-      this.listeners.set(port, l);
+      this.listeners.set(key, l);
       l.start();
     }
   }

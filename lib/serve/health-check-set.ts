@@ -38,15 +38,39 @@ export function healthCheckSet(checks: ReadonlyMap<string, HealthCheck>): Health
   return { ports, conflicts };
 }
 
-/** Ports to open and to close to go from `open` to `want`; each sorted. */
-export function diffPorts(
-  open: Iterable<number>,
-  want: ReadonlyMap<number, unknown>,
-): { open: number[]; close: number[] } {
+export interface ListenAt {
+  readonly port: number;
+  /** undefined: every address. */
+  readonly host: string | undefined;
+}
+
+/**
+ * Where each port listens: on every address, or (nodePortAddresses set, as kube-proxy) on
+ * each of the node addresses it selects. Keyed "port host" for the diff.
+ */
+export function listenersFor(
+  ports: Iterable<number>,
+  hosts: readonly string[] | undefined,
+): Map<string, ListenAt> {
+  const out = new Map<string, ListenAt>();
+  for (const port of ports) {
+    if (hosts === undefined) out.set(`${port} *`, { port, host: undefined });
+    else for (const host of hosts) out.set(`${port} ${host}`, { port, host });
+  }
+  return out;
+}
+
+const order = <K extends number | string>(a: K, b: K): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Listeners to open and to close to go from `open` to `want`; each sorted. */
+export function diffListeners<K extends number | string>(
+  open: Iterable<K>,
+  want: ReadonlyMap<K, unknown>,
+): { open: K[]; close: K[] } {
   const have = new Set(open);
   return {
-    open: [...want.keys()].filter((p) => !have.has(p)).sort((a, b) => a - b),
-    close: [...have].filter((p) => !want.has(p)).sort((a, b) => a - b),
+    open: [...want.keys()].filter((p) => !have.has(p)).sort(order),
+    close: [...have].filter((p) => !want.has(p)).sort(order),
   };
 }
 

@@ -51,10 +51,6 @@ export class RetryingListener {
 
   constructor(private readonly opts: ListenerOptions) {}
 
-  get name(): string {
-    return this.opts.name;
-  }
-
   get listening(): boolean {
     return this.up;
   }

@@ -34,11 +34,18 @@ export interface ServingOptions {
   mode: () => BackendMode;
   programmed: () => ProgrammedCounts;
   healthChecks: () => ReadonlyMap<string, HealthCheck>;
+  /**
+   * The addresses health-check node ports listen on: the node addresses nodePortAddresses
+   * selects, or undefined (nodePortAddresses empty) for every address, as kube-proxy.
+   */
+  healthCheckAddresses: () => readonly string[] | undefined;
   /** Since when the Kubernetes source has not been streaming; always undefined for manifests. */
   sourceDownSince: () => number | undefined;
   log: ListenerLog;
   now?: () => number;
 }
+
+type StatusServer = 'metrics' | 'healthz';
 
 export class Serving {
   readonly metrics: Metrics = createMetrics();
@@ -46,8 +53,12 @@ export class Serving {
   private readonly now: () => number;
   private readonly started: number;
   private readonly hcPorts: HealthCheckPorts;
-  private listeners: RetryingListener[] = [];
-  private addresses = '';
+  private readonly listeners = new Map<
+    StatusServer,
+    { text: string; listener: RetryingListener }
+  >();
+  /** Our registry and the process metrics, as /metrics serves them. */
+  private all: Registry | undefined;
 
   constructor(private readonly opts: ServingOptions) {
     this.now = opts.now ?? Date.now;
@@ -74,43 +85,17 @@ export class Serving {
     return livezResponse(this.health.current, this.now(), this.timeoutMs());
   }
 
-  /** Opens the two status servers (again, when the config moved them). */
+  /** Opens the two status servers, and reopens one whose address a config reload changed. */
   start(): void {
     const c = this.opts.config();
-    const key = `${c.metricsBindAddress} ${c.healthzBindAddress}`;
-    if (key === this.addresses) return;
-    this.addresses = key;
-    const old = this.listeners;
-    this.listeners = [];
-    for (const l of old) void l.close();
-    const defaults = new Registry();
-    collectDefaultMetrics({ register: defaults });
-    const all = Registry.merge([this.metrics.registry, defaults]);
-    const open = (name: 'metrics' | 'healthz', text: string, handler: RequestListener) => {
-      const address = parseBindAddress(text);
-      if (!address) {
-        this.opts.log.warn({ server: name, address: text }, 'not an IP:port; not listening');
-        this.metrics.bindFailures.inc({ server: name });
-        return;
-      }
-      const l = new RetryingListener({
-        name,
-        address,
-        handler,
-        log: this.opts.log,
-        onBindFailure: () => this.metrics.bindFailures.inc({ server: name }),
-      });
-      this.listeners.push(l);
-      l.start();
-    };
-    open(
-      'metrics',
-      c.metricsBindAddress,
-      metricsRoutes(all, () => this.opts.mode()),
-    );
-    open(
-      'healthz',
-      c.healthzBindAddress,
+    this.all ??= (() => {
+      const defaults = new Registry();
+      collectDefaultMetrics({ register: defaults });
+      return Registry.merge([this.metrics.registry, defaults]);
+    })();
+    const all = this.all;
+    this.open('metrics', c.metricsBindAddress, () => metricsRoutes(all, () => this.opts.mode()));
+    this.open('healthz', c.healthzBindAddress, () =>
       healthRoutes(
         () => this.healthz(),
         () => this.livez(),
@@ -118,12 +103,36 @@ export class Serving {
     );
   }
 
+  private open(name: StatusServer, text: string, handler: () => RequestListener): void {
+    const current = this.listeners.get(name);
+    if (current?.text === text) return;
+    this.listeners.delete(name);
+    const address = parseBindAddress(text);
+    if (!address) {
+      // The config schema refuses such a value; kept so that a bad one is never fatal.
+      this.opts.log.warn({ server: name, address: text }, 'not an IP:port; not listening');
+      this.metrics.bindFailures.inc({ server: name });
+      void current?.listener.close();
+      return;
+    }
+    const l = new RetryingListener({
+      name,
+      address,
+      handler: handler(),
+      log: this.opts.log,
+      onBindFailure: () => this.metrics.bindFailures.inc({ server: name }),
+    });
+    this.listeners.set(name, { text, listener: l });
+    // The old one first lets go of its port, which the new address may share.
+    void (current?.listener.close() ?? Promise.resolve()).then(() => l.start());
+  }
+
   /** The ports the status servers listen on (for tests that bind port 0). */
   boundPorts(): { metrics?: number; healthz?: number } {
     const out: { metrics?: number; healthz?: number } = {};
-    for (const l of this.listeners) {
-      const p = l.boundPort;
-      if (p !== undefined) out[l.name as 'metrics' | 'healthz'] = p;
+    for (const [name, { listener }] of this.listeners) {
+      const p = listener.boundPort;
+      if (p !== undefined) out[name] = p;
     }
     return out;
   }
@@ -143,7 +152,7 @@ export class Serving {
     if (this.health.recordSync(report.finishedAt, report.needFull, live))
       this.metrics.lastSuccessfulSync.set(report.finishedAt / 1000);
     recordSync(this.metrics, report, this.opts.programmed(), this.started);
-    this.hcPorts.update(this.opts.healthChecks());
+    this.hcPorts.update(this.opts.healthChecks(), this.opts.healthCheckAddresses());
     this.metrics.healthCheckNodePorts.set(this.hcPorts.openPorts.length);
   }
 
@@ -157,8 +166,8 @@ export class Serving {
   }
 
   async close(): Promise<void> {
-    const all = this.listeners;
-    this.listeners = [];
+    const all = [...this.listeners.values()].map((l) => l.listener);
+    this.listeners.clear();
     await Promise.all([...all.map((l) => l.close()), this.hcPorts.close()]);
   }
 }

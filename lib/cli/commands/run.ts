@@ -6,6 +6,8 @@
 import { watchConfig } from '../../config/watch.js';
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
 import { applyIpvsSysctls } from '../../backends/ipvs/sysctls.js';
+import { nodePortAddresses } from '../../model/entries.js';
+import { Report } from '../../model/input.js';
 import { SyncLoop } from '../../reconcile/loop.js';
 import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
@@ -66,6 +68,14 @@ function startServing(proxy: Proxy): Serving {
       return { virtualServers: r.observed.size, realServers, draining: r.drains.size };
     },
     healthChecks: () => r.healthChecks,
+    healthCheckAddresses: () =>
+      proxy.config.nodePortAddresses.length === 0
+        ? undefined
+        : nodePortAddresses(
+            proxy.store.currentNode,
+            proxy.config.nodePortAddresses,
+            new Report(),
+          ).map((ip) => ip.text),
     sourceDownSince: () => proxy.sourceDownSince(),
     log: proxy.log,
   });

@@ -3,9 +3,10 @@
 import { expect } from 'chai';
 import type { HealthCheck } from '../../../lib/model/types.js';
 import {
-  diffPorts,
+  diffListeners,
   healthCheckResponse,
   healthCheckSet,
+  listenersFor,
 } from '../../../lib/serve/health-check-set.js';
 
 const checks = (entries: [string, number, number][]): Map<string, HealthCheck> =>
@@ -43,20 +44,41 @@ describe('serve/health-check-set (R10.6)', () => {
     }
   });
 
-  describe('diffPorts', () => {
+  describe('diffListeners', () => {
     const want = (ports: number[]) => new Map(ports.map((p) => [p, null]));
     it('opens the new ports and closes the gone ones, sorted', () => {
-      expect(diffPorts([30001, 30002, 30005], want([30005, 30004, 30003]))).to.deep.equal({
+      expect(diffListeners([30001, 30002, 30005], want([30005, 30004, 30003]))).to.deep.equal({
         open: [30003, 30004],
         close: [30001, 30002],
       });
     });
     it('does nothing when the sets are equal (a count change reopens nothing)', () => {
-      expect(diffPorts([30001], want([30001]))).to.deep.equal({ open: [], close: [] });
+      expect(diffListeners([30001], want([30001]))).to.deep.equal({ open: [], close: [] });
     });
     it('from nothing opens all; to nothing closes all', () => {
-      expect(diffPorts([], want([2, 1]))).to.deep.equal({ open: [1, 2], close: [] });
-      expect(diffPorts([2, 1], want([]))).to.deep.equal({ open: [], close: [1, 2] });
+      expect(diffListeners([], want([2, 1]))).to.deep.equal({ open: [1, 2], close: [] });
+      expect(diffListeners([2, 1], want([]))).to.deep.equal({ open: [], close: [1, 2] });
+    });
+  });
+
+  describe('listenersFor', () => {
+    it('listens on every address without nodePortAddresses, else on each selected node address', () => {
+      expect([...listenersFor([32122, 30001], undefined)]).to.deep.equal([
+        ['32122 *', { port: 32122, host: undefined }],
+        ['30001 *', { port: 30001, host: undefined }],
+      ]);
+      expect([...listenersFor([32122], ['192.0.2.1', 'fd00::1']).keys()]).to.deep.equal([
+        '32122 192.0.2.1',
+        '32122 fd00::1',
+      ]);
+    });
+    it('an address change closes and opens only the listeners on that address', () => {
+      const before = listenersFor([32122, 30001], ['192.0.2.1', '192.0.2.2']);
+      const after = listenersFor([32122, 30001], ['192.0.2.1', '192.0.2.3']);
+      expect(diffListeners(before.keys(), after)).to.deep.equal({
+        open: ['30001 192.0.2.3', '32122 192.0.2.3'],
+        close: ['30001 192.0.2.2', '32122 192.0.2.2'],
+      });
     });
   });
 

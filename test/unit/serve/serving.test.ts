@@ -54,17 +54,19 @@ describe('serve/serving', () => {
   const checks = new Map<string, HealthCheck>();
   let serving: Serving;
   let ports: { metrics: number; healthz: number };
+  const config = {
+    metricsBindAddress: '127.0.0.1:0',
+    healthzBindAddress: '127.0.0.1:0',
+    syncPeriod: 1000,
+  };
 
   before(async () => {
     serving = new Serving({
-      config: () => ({
-        metricsBindAddress: '127.0.0.1:0',
-        healthzBindAddress: '127.0.0.1:0',
-        syncPeriod: 1000,
-      }),
+      config: () => config,
       mode: () => 'ipvs',
       programmed: () => ({ virtualServers: 2, realServers: 5, draining: 0 }),
       healthChecks: () => checks,
+      healthCheckAddresses: () => undefined,
       sourceDownSince: () => down,
       log: quiet,
       now: () => now,
@@ -157,5 +159,23 @@ describe('serve/serving', () => {
         ),
       'the port to close',
     );
+  });
+
+  it('a config reload that moves /metrics reopens it there, leaves /healthz alone, and is counted', async () => {
+    const port = await freePort();
+    const old = ports.metrics;
+    config.metricsBindAddress = `127.0.0.1:${port}`;
+    serving.onConfigReload(true);
+    serving.onConfigReload(false);
+    await until(() => (serving.boundPorts().metrics === port ? true : undefined), 'the new port');
+    expect((await get(port, '/proxyMode')).text).to.equal('ipvs');
+    expect(serving.boundPorts().healthz).to.equal(ports.healthz);
+    await get(old, '/proxyMode').then(
+      () => expect.fail('the old metrics port still answers'),
+      () => undefined,
+    );
+    const text = (await get(port, '/metrics')).text;
+    expect(text).to.contain('kube_ipvs_config_reloads_total{result="success"} 1');
+    expect(text).to.contain('kube_ipvs_config_reloads_total{result="failure"} 1');
   });
 });
