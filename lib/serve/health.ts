@@ -47,9 +47,14 @@ export function healthzResponse(s: HealthSnapshot, now: number, timeoutMs: numbe
   };
 }
 
+/**
+ * 200 while syncs keep completing, and before the first one (as kube-proxy: "healthy while
+ * it's starting up"), so a node that waits for an unreachable API server at start is not
+ * restarted over and over by its liveness probe.
+ */
 export function livezResponse(s: HealthSnapshot, now: number, timeoutMs: number): HealthResponse {
   return {
-    status: fresh(s.lastSynced, now, timeoutMs) ? 200 : 503,
+    status: s.lastSynced === undefined || fresh(s.lastSynced, now, timeoutMs) ? 200 : 503,
     body: JSON.stringify({ lastUpdated: iso(s.lastSynced), currentTime: iso(now) }),
   };
 }
