@@ -2,7 +2,7 @@
 // or SIGINT, which stop it and leave the kernel as it is (a restart adopts that state,
 // so no connection is dropped). `--once` syncs once and checks the result, and serves
 // nothing; otherwise the status servers and health-check node ports open before the first
-// sync (a probe then sees 503 until it has run).
+// sync (/healthz is 503 until one has succeeded).
 import { watchConfig } from '../../config/watch.js';
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
 import { applyIpvsSysctls } from '../../backends/ipvs/sysctls.js';
