@@ -146,10 +146,55 @@ describe('kube-ipvs run serves metrics, health and health-check node ports, in t
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a healthz port in use is logged once and retried while the sync goes on; the daemon takes it once free', async function () {
+    // Another process holds 10256 in the node's namespace, answering 418.
+    const blocker = lab.node.spawn(
+      process.execPath,
+      [
+        '-e',
+        "require('http').createServer((q, s) => s.writeHead(418).end()).listen(10256, '0.0.0.0')",
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      await pollUntil('the blocker to listen', 10256, '/', (r) => r?.status === 418);
+      api.create('services', service('web', '10.96.0.10'));
+      api.create('endpointslices', slice('web', on(NODE, ...addr.slice(0, 2))));
+      daemon.start();
+      await d.waitForSave(
+        lab.node,
+        [
+          '-A -t 10.96.0.10:80 -s rr',
+          ...addr.slice(0, 2).map((a) => `-a -t 10.96.0.10:80 -r ${a}:8080 -m -w 1`),
+        ].join('\n') + '\n',
+        { canonical: true, context: () => daemon.log.slice(-3000) },
+      );
+      const failures = async (): Promise<number> =>
+        sample((await get(10249, '/metrics'))?.text ?? '', 'kube_ipvs_bind_failures_total', {
+          server: 'healthz',
+        });
+      for (let i = 0; i < 100 && (await failures()) < 2; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await failures(), daemon.log.slice(-3000)).to.be.at.least(2);
+      const warned = daemon.log
+        .split('\n')
+        .filter((l) => l.includes('"level":40') && l.includes('cannot listen on 0.0.0.0:10256'));
+      expect(warned, daemon.log.slice(-3000)).to.have.length(1);
+      expect(warned[0]).to.include('"error":"EADDRINUSE"');
+    } finally {
+      const gone = new Promise((r) => blocker.once('exit', r));
+      blocker.kill('SIGKILL');
+      await gone;
+    }
+    await pollUntil(
+      'healthz 200 once the port is free',
+      10256,
+      '/healthz',
+      (r) => r?.status === 200,
+    );
+  });
+
   it('R17.3: /proxyMode prints ipvs; the gauges equal ipvsadm -Ln and the op counters move by the delta', async function () {
-    api.create('services', service('web', '10.96.0.10'));
-    api.create('endpointslices', slice('web', on(NODE, ...addr.slice(0, 2))));
-    daemon.start();
     await pollUntil(
       'healthz 200 after the first sync',
       10256,
