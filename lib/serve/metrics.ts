@@ -120,7 +120,7 @@ export function createMetrics(): Metrics {
     }),
     healthCheckNodePorts: new Gauge({
       name: `${p}health_check_node_ports`,
-      help: 'Health-check node ports listening, one per LoadBalancer Service with externalTrafficPolicy Local and a healthCheckNodePort.',
+      help: 'Health-check node ports served (listening, or retrying a failed bind), one per LoadBalancer Service with externalTrafficPolicy Local and a healthCheckNodePort.',
       registers,
     }),
   };
