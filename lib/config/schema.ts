@@ -288,9 +288,13 @@ export const configSchema = z
       .describe('Draining of removed real servers. Default {} (every sub-field at its default).'),
     metricsBindAddress: bindAddress(
       '127.0.0.1:10249',
-      'Address of /metrics and /proxyMode (as kube-proxy).',
+      'Address of /metrics (Prometheus, prefix kube_ipvs_) and /proxyMode (as kube-proxy).',
     ),
-    healthzBindAddress: bindAddress('0.0.0.0:10256', 'Address of /healthz (as kube-proxy).'),
+    healthzBindAddress: bindAddress(
+      '0.0.0.0:10256',
+      'Address of /healthz and /livez (as kube-proxy). /healthz answers 503 once the last ' +
+        'successful sync, one made while the API server answered, is older than 2 × syncPeriod.',
+    ),
     interface: z
       .string()
       .regex(/^[^\s/:]{1,15}$/, {

@@ -8,7 +8,7 @@ import type { Backend, OpResult } from '../backends/backend.js';
 import { toIpvsEntry, type IpvsEntry } from '../backends/ipvs/convert.js';
 import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { ModelStore } from '../sources/model-store.js';
-import type { Skipped, VirtualServerKey } from '../model/types.js';
+import type { HealthCheck, Skipped, VirtualServerKey } from '../model/types.js';
 import { DesiredTable } from './desired-table.js';
 import { destinationId, diffAddresses, diffEntry, orderOps, type Op } from './diff.js';
 import { DrainTracker } from './drain.js';
@@ -25,8 +25,26 @@ export interface SyncReport {
   /** Counts by op name ("addDestination") and result. */
   byOp: Record<string, { ok: number; failed: number }>;
   durationMs: number;
+  /** When the kernel write returned (ms since the epoch, the reconciler's clock). */
+  finishedAt: number;
   /** A failure that needs a full resync (lost replies, an unexplained error). */
   needFull: boolean;
+  /** Failed ops by kernel errno name ("EEXIST"); "other" for a failure that is no errno. */
+  errors: Record<string, number>;
+  /** What translate left out, for the Services whose report changed in this sync. */
+  skipped: Skipped[];
+  /**
+   * Trigger times (ms since the epoch) of the EndpointSlice changes this sync programmed:
+   * the network programming latency is finishedAt minus each.
+   */
+  triggerTimes: number[];
+}
+
+/** What one sync step found before it wrote anything: carried into its report. */
+interface Translated {
+  services: number;
+  skipped: Skipped[];
+  triggerTimes: number[];
 }
 
 export interface ReconcilerLog {
@@ -104,6 +122,8 @@ export class Reconciler {
   readonly observed = new Map<VirtualServerKey, IpvsEntry>();
   readonly addresses = new Set<string>();
   readonly drains = new DrainTracker();
+  /** Health-check node ports of the Services that have one, by service key, as last translated. */
+  readonly healthChecks = new Map<string, HealthCheck>();
   private readonly retries = new Map<string, Retry>();
   /** Keys whose kernel state is unknown after a failed op: re-read before the next diff. */
   private readonly stale = new Map<VirtualServerKey, IpvsServiceId>();
@@ -135,16 +155,18 @@ export class Reconciler {
   }
 
   /** Translates services into the table; returns the virtual server keys and addresses touched. */
-  private translate(keys: Iterable<string>): {
-    services: number;
+  private translate(keys: ReadonlySet<string>): Translated & {
     vsKeys: Set<VirtualServerKey>;
     addresses: Set<string>;
   } {
     const vsKeys = new Set<VirtualServerKey>();
     const addresses = new Set<string>();
+    const reported: Skipped[] = [];
     let services = 0;
     for (const [key, d] of this.opts.store.desired(keys)) {
       services++;
+      if (d.present && d.healthCheck) this.healthChecks.set(key, d.healthCheck);
+      else this.healthChecks.delete(key);
       const change = this.table.update(key, d.present ? d.virtualServers : undefined);
       for (const k of change.keys) vsKeys.add(k);
       for (const a of change.addresses) addresses.add(a);
@@ -155,19 +177,24 @@ export class Reconciler {
           field: '',
           reason: `virtual server ${c.key} is already taken by Service ${c.holder}`,
         });
-      this.report(key, skipped, d.warnings ?? []);
+      if (this.report(key, skipped, d.warnings ?? [])) reported.push(...skipped);
     }
-    return { services, vsKeys, addresses };
+    const triggerTimes = this.opts.store.takeTriggerTimes(keys);
+    return { services, vsKeys, addresses, skipped: reported, triggerTimes };
   }
 
   /**
    * Logs what translate left out (warn) and what it assumed (debug: a Local Service with
    * no endpoint on this node is normal), once per change, not on every resync.
    */
-  private report(service: string, skipped: readonly Skipped[], warnings: readonly Skipped[]): void {
+  private report(
+    service: string,
+    skipped: readonly Skipped[],
+    warnings: readonly Skipped[],
+  ): boolean {
     const line = (s: Skipped) => `${s.object} ${s.field}: ${s.reason}`;
     const text = [...skipped.map(line), '', ...warnings.map(line)].join('\n');
-    if ((this.reported.get(service) ?? '\n') === text) return;
+    if ((this.reported.get(service) ?? '\n') === text) return false;
     if (skipped.length + warnings.length === 0) this.reported.delete(service);
     else this.reported.set(service, text);
     for (const s of skipped)
@@ -175,6 +202,7 @@ export class Reconciler {
     for (const s of warnings)
       this.opts.log.debug({ object: s.object, field: s.field, reason: s.reason }, 'warning');
     this.opts.notes?.translated(service, skipped, warnings);
+    return true;
   }
 
   private diffKeys(keys: Iterable<VirtualServerKey>): Op[] {
@@ -220,7 +248,7 @@ export class Reconciler {
    * Replaces the remembered kernel state with a dump, takes the node's addresses from it,
    * translates every Service and diffs everything.
    */
-  private async resync(): Promise<{ ops: Op[]; services: number }> {
+  private async resync(): Promise<{ ops: Op[]; translated: Translated }> {
     const obs = await this.opts.backend.observe((k) => this.table.get(k) !== undefined);
     this.observed.clear();
     for (const [k, e] of obs.entries) this.observed.set(k, e);
@@ -238,16 +266,16 @@ export class Reconciler {
       ...this.diffKeys(keys),
       ...this.addressOps(new Set([...this.table.addresses(), ...this.addresses])),
     ];
-    return { ops, services: t.services };
+    return { ops, translated: t };
   }
 
   /** Full resync: dump what the backend owns, translate everything, repair every difference. */
   async full(): Promise<SyncReport> {
     const start = this.now();
     const retried = [...this.retries.keys()];
-    const { ops, services } = await this.resync();
+    const { ops, translated } = await this.resync();
     const followed = await this.follow((f) => f.full(this.table));
-    const report = await this.apply('full', ops, services, start, retried);
+    const report = await this.apply('full', ops, translated, start, retried);
     await this.opts.synced?.(this.table, 'all');
     return this.withFollow(followed, report);
   }
@@ -303,7 +331,7 @@ export class Reconciler {
     const ops = [...this.diffKeys(t.vsKeys), ...this.addressOps(t.addresses)];
     const followed =
       t.vsKeys.size === 0 || (await this.follow((f) => f.partial(this.table, t.vsKeys)));
-    const report = await this.apply('partial', ops, t.services, start, due);
+    const report = await this.apply('partial', ops, t, start, due);
     if (t.vsKeys.size > 0) await this.opts.synced?.(this.table, t.vsKeys);
     return this.withFollow(followed, report);
   }
@@ -318,19 +346,22 @@ export class Reconciler {
       if (e) services.set(k, e.service);
     }
     await this.reread(services);
-    return this.apply('drain', this.diffKeys(keys), 0, start, []);
+    const none: Translated = { services: 0, skipped: [], triggerTimes: [] };
+    return this.apply('drain', this.diffKeys(keys), none, start, []);
   }
 
   private async apply(
     kind: SyncKind,
     unordered: Op[],
-    services: number,
+    translated: Translated,
     start: number,
     retried: readonly string[],
   ): Promise<SyncReport> {
     const ops = orderOps(unordered);
     const results: OpResult[] = ops.length > 0 ? await this.opts.backend.apply(ops) : [];
+    const finishedAt = this.now();
     const byOp: SyncReport['byOp'] = {};
+    const errors: SyncReport['errors'] = {};
     const failedOwners = new Set<string>();
     let failed = 0;
     let needFull = false;
@@ -347,6 +378,8 @@ export class Reconciler {
       }
       count.failed++;
       failed++;
+      const errno = r.error instanceof NetlinkError ? r.error.code : 'other';
+      errors[errno] = (errors[errno] ?? 0) + 1;
       if (needsResync(r.error)) needFull = true;
       const owner = this.onFailure(op, r.error);
       if (owner !== undefined) failedOwners.add(owner);
@@ -354,14 +387,25 @@ export class Reconciler {
     for (const k of retried) if (!failedOwners.has(k)) this.retries.delete(k);
     const report: SyncReport = {
       kind,
-      services,
+      services: translated.services,
       ops: ops.length,
       failed,
       byOp,
       durationMs: this.now() - start,
+      finishedAt,
       needFull,
+      errors,
+      skipped: translated.skipped,
+      triggerTimes: translated.triggerTimes,
     };
-    if (ops.length > 0 || kind === 'full') this.opts.log.info({ ...report }, 'synced');
+    if (ops.length > 0 || kind === 'full') {
+      const { kind: k, services, durationMs } = report;
+      // The lists (skipped, trigger times) have their own log lines and metrics.
+      this.opts.log.info(
+        { kind: k, services, ops: ops.length, failed, byOp, durationMs, needFull },
+        'synced',
+      );
+    }
     return report;
   }
 

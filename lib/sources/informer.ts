@@ -14,6 +14,8 @@
 //  - An ERROR event other than 410 ends the stream and it re-watches at once, so a server
 //    failing every watch that way makes a busy loop. Here: such quick ends back off.
 //  - It has no notion of "synced". Here: synced once the first list has been applied.
+//  - It has no notion of being connected. Here: downSince tells since when no watch stream
+//    has been open (the health endpoint needs to know the API server stopped answering).
 
 import {
   ListWatch,
@@ -78,6 +80,10 @@ class BoundedWatch extends Watch {
   closed = false;
   onStart: () => void = () => undefined;
   onEvent: () => void = () => undefined;
+  /** A watch answered 200 and streams. */
+  onUp: () => void = () => undefined;
+  /** The streaming watch ended, or a watch request failed. */
+  onDown: () => void = () => undefined;
   /** Watches in a row that ended at once with nothing but ERROR events. */
   private quickEnds = 0;
 
@@ -114,7 +120,10 @@ class BoundedWatch extends Watch {
     let timer: NodeJS.Timeout | undefined;
     const started = Date.now();
     let useful = false;
+    let ended = false;
     const finish: DoneCallback = (err) => {
+      ended = true;
+      this.onDown();
       if (timer) clearTimeout(timer);
       this.quickEnds =
         !useful && err === null && Date.now() - started < 1000 ? this.quickEnds + 1 : 0;
@@ -135,6 +144,9 @@ class BoundedWatch extends Watch {
     // Stopped while the request was in flight: ListWatch has nothing to abort yet, and an
     // open watch would keep a short-lived command (plan, --once) from exiting.
     if (this.closed) controller.abort();
+    // super.watch returns once the response has begun; a refused or failed request has
+    // already called finish by then.
+    if (!ended && !controller.signal.aborted) this.onUp();
     if (!controller.signal.aborted) {
       timer = setTimeout(
         () => controller.abort(),
@@ -161,6 +173,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private syncedFlag = false;
+  private down: number | undefined = Date.now();
   private readonly syncWaiters: Array<() => void> = [];
 
   constructor(
@@ -179,6 +192,12 @@ export class ResilientInformer<T extends KubernetesObject> {
     };
     this.watch.onEvent = () => {
       this.attempt = 0;
+    };
+    this.watch.onUp = () => {
+      this.down = undefined;
+    };
+    this.watch.onDown = () => {
+      this.down ??= Date.now();
     };
     const listFn = async (): Promise<KubernetesListObject<T>> => {
       const list = await opts.list({
@@ -214,6 +233,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.syncedFlag;
   }
 
+  /** Since when (ms since the epoch) no watch stream has been open; undefined while one is. */
+  get downSince(): number | undefined {
+    return this.down;
+  }
+
   /** Resolves once the first list has been applied. */
   waitForSync(): Promise<void> {
     if (this.syncedFlag) return Promise.resolve();
@@ -222,6 +246,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   start(): void {
     if (!this.stopped) return;
+    this.down ??= Date.now();
     this.stopped = false;
     this.watch.closed = false;
     void this.informer.start();

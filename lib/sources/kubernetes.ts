@@ -117,6 +117,18 @@ export class KubernetesSource {
     return this.services.synced && this.slices.synced && this.node.synced;
   }
 
+  /**
+   * Since when (ms since the epoch) at least one of the three watches has had no open
+   * stream: the API server stopped answering, or a watch is between two requests.
+   * Undefined while all three stream.
+   */
+  downSince(): number | undefined {
+    const down = [this.services, this.slices, this.node]
+      .map((i) => i.downSince)
+      .filter((t): t is number => t !== undefined);
+    return down.length > 0 ? Math.min(...down) : undefined;
+  }
+
   /** Resolves when all three informers have applied their first list. */
   async waitForSync(timeoutMs?: number): Promise<void> {
     const all = Promise.all([

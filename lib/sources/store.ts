@@ -6,6 +6,7 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { parseIp } from '../net/ip.js';
 import { serviceVirtualIPs } from '../model/entries.js';
+import type { HealthCheck } from '../model/types.js';
 import { SERVICE_NAME_LABEL, serviceKey, type ObjectSink } from './sink.js';
 
 export interface TranslateOutput<VS, SK> {
@@ -13,6 +14,23 @@ export interface TranslateOutput<VS, SK> {
   readonly skipped: readonly SK[];
   /** Fallbacks and assumptions that left nothing out (absent = none). */
   readonly warnings?: readonly SK[];
+  /** The Service's health-check node port and local endpoint count, if it has one. */
+  readonly healthCheck?: HealthCheck;
+}
+
+/**
+ * The EndpointSlice controller's annotation: when the change that made it write the slice
+ * happened (a Pod became ready, say). kube-proxy measures network programming latency from
+ * it to the kernel write; so does kube-ipvs.
+ */
+export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+/** The slice's trigger time in ms since the epoch, or undefined without a valid one. */
+export function triggerTimeOf(slice: V1EndpointSlice | undefined): number | undefined {
+  const raw = slice?.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION];
+  if (typeof raw !== 'string') return undefined;
+  const ms = Date.parse(raw);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 export interface TranslateContext {
@@ -80,6 +98,8 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
    * differently (R7.5), so they are marked too.
    */
   private readonly endpointOwners = new Map<string, Map<string, number>>();
+  /** Trigger times of slice changes not yet handed to a sync, by owning service key. */
+  private readonly triggers = new Map<string, number[]>();
   private node: N;
   private nodeJson: string;
   private config: C;
@@ -180,6 +200,13 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     this.countEndpoints(prev?.slice, prev?.owner, -1);
     this.countEndpoints(slice, owner, 1);
     this.slices.set(key, { slice, owner });
+    const trigger = triggerTimeOf(slice);
+    // A new trigger time is a new change to program; the same one again is a resend.
+    if (owner !== undefined && trigger !== undefined && trigger !== triggerTimeOf(prev?.slice)) {
+      const list = this.triggers.get(owner);
+      if (list) list.push(trigger);
+      else this.triggers.set(owner, [trigger]);
+    }
     if (owner !== undefined) {
       let group = this.slicesByService.get(owner);
       if (!group) {
@@ -254,6 +281,18 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     return d;
   }
 
+  /** The trigger times recorded for these services since the last call; clears them. */
+  takeTriggerTimes(keys: Iterable<string>): number[] {
+    const out: number[] = [];
+    for (const k of keys) {
+      const t = this.triggers.get(k);
+      if (!t) continue;
+      out.push(...t);
+      this.triggers.delete(k);
+    }
+    return out;
+  }
+
   get dirtyCount(): number {
     return this.dirty.size;
   }
@@ -278,6 +317,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
         virtualServers: r.virtualServers,
         skipped: r.skipped,
         warnings: r.warnings ?? [],
+        ...(r.healthCheck ? { healthCheck: r.healthCheck } : {}),
       });
     }
     return out;

@@ -1,7 +1,7 @@
 // What `run`, `plan` and `cleanup` share: their flags, the config, the source of
 // Services (API server or manifests), the store, the backend and the reconciler.
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeIpvsConfig } from '../../config/schema.js';
 import { schedulersInUse } from '../../config/schedulers.js';
@@ -67,6 +67,13 @@ export interface Proxy {
   ready(timeoutMs?: number): Promise<void>;
   /** Starts watching for changes (run). */
   watch(): void;
+  /**
+   * Since when the API server source has not been streaming (ms since the epoch);
+   * undefined while it streams, and always for manifests.
+   */
+  sourceDownSince(): number | undefined;
+  /** Called with this node's Node object whenever the source reports it (API server only). */
+  onNode(listener: (node: V1Node | undefined) => void): void;
   close(): Promise<void>;
 }
 
@@ -183,6 +190,8 @@ export async function openProxy(
   });
   let ready: (timeoutMs?: number) => Promise<void>;
   let watch: () => void;
+  let sourceDownSince: () => number | undefined = () => undefined;
+  const nodeListeners: ((node: V1Node | undefined) => void)[] = [];
   let stop: () => Promise<void>;
   if (kubeConfig === undefined && flags.manifests !== undefined) {
     const source = new ManifestSource({
@@ -215,7 +224,16 @@ export async function openProxy(
     const source = new KubernetesSource({
       kubeConfig: kc,
       nodeName,
-      sink: store,
+      sink: {
+        upsertService: (s) => store.upsertService(s),
+        removeService: (ns, n) => store.removeService(ns, n),
+        upsertSlice: (s) => store.upsertSlice(s),
+        removeSlice: (ns, n) => store.removeSlice(ns, n),
+        setNode: (n) => {
+          store.setNode(n);
+          for (const l of nodeListeners) l(n);
+        },
+      },
       onError: (what, err, retryInMs) => {
         lastError = `${what}: ${err instanceof Error ? err.message : String(err)}`;
         log.warn(
@@ -245,6 +263,7 @@ export async function openProxy(
       started = true;
     };
     stop = () => source.stop();
+    sourceDownSince = () => source.downSince();
   }
   log.info({ node: nodeName, backend: backend.mode, interface: cfg.interface }, 'starting');
   const proxy: Proxy = {
@@ -257,6 +276,8 @@ export async function openProxy(
     events,
     ready,
     watch,
+    sourceDownSince: () => sourceDownSince(),
+    onNode: (l) => nodeListeners.push(l),
     close: async () => {
       // Events of the last sync (run --once) go out before the process ends.
       await events?.flush(EVENT_FLUSH_MS);

@@ -1,10 +1,15 @@
 // `kube-ipvs run`: the node's proxy. Syncs once, then follows every change until SIGTERM
 // or SIGINT, which stop it and leave the kernel as it is (a restart adopts that state,
-// so no connection is dropped). `--once` syncs once and checks the result.
+// so no connection is dropped). `--once` syncs once and checks the result, and serves
+// nothing; otherwise the status servers and health-check node ports open before the first
+// sync (/healthz is 503 until one has succeeded).
 import { watchConfig } from '../../config/watch.js';
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
 import { applyIpvsSysctls } from '../../backends/ipvs/sysctls.js';
+import { nodePortAddresses } from '../../model/entries.js';
+import { Report } from '../../model/input.js';
 import { SyncLoop } from '../../reconcile/loop.js';
+import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
 import type { Command, CommandIo } from './io.js';
 import { openProxy, parseProxyFlags, PROXY_USAGE, type Proxy } from './proxy.js';
@@ -50,7 +55,40 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function serve(proxy: Proxy, configFile: string | undefined): Promise<number> {
+/** The metrics and status servers of this proxy, open from now until closed. */
+function startServing(proxy: Proxy): Serving {
+  const r = proxy.reconciler;
+  const serving = new Serving({
+    config: () => proxy.config,
+    mode: () => proxy.backend.mode,
+    // O(virtual servers) per sync: the destinations are counted per entry, not walked.
+    programmed: () => {
+      let realServers = 0;
+      for (const e of r.observed.values()) realServers += e.destinations.length;
+      return { virtualServers: r.observed.size, realServers, draining: r.drains.size };
+    },
+    healthChecks: () => r.healthChecks,
+    healthCheckAddresses: () =>
+      proxy.config.nodePortAddresses.length === 0
+        ? undefined
+        : nodePortAddresses(
+            proxy.store.currentNode,
+            proxy.config.nodePortAddresses,
+            new Report(),
+          ).map((ip) => ip.text),
+    sourceDownSince: () => proxy.sourceDownSince(),
+    log: proxy.log,
+  });
+  proxy.onNode((n) => serving.onNode(n));
+  serving.start();
+  return serving;
+}
+
+async function serve(
+  proxy: Proxy,
+  configFile: string | undefined,
+  serving: Serving,
+): Promise<number> {
   const loop = new SyncLoop({
     reconciler: proxy.reconciler,
     store: proxy.store,
@@ -59,6 +97,7 @@ async function serve(proxy: Proxy, configFile: string | undefined): Promise<numb
       minSyncPeriodMs: proxy.config.minSyncPeriod,
       syncPeriodMs: proxy.config.syncPeriod,
     }),
+    onReport: (report) => serving.onSync(report),
   });
   const watcher =
     configFile === undefined || proxy.configHash === undefined
@@ -71,9 +110,11 @@ async function serve(proxy: Proxy, configFile: string | undefined): Promise<numb
               proxy.config = c;
               proxy.store.setConfig(c);
               proxy.log.info({ file: configFile }, 'config reloaded');
+              serving.onConfigReload(true);
               loop.requestFull();
             },
             onError: (errors) => {
+              serving.onConfigReload(false);
               for (const e of errors)
                 proxy.log.error({ error: e.text }, 'config rejected; the running config stays');
             },
@@ -100,14 +141,21 @@ export const runCommand: Command = {
     const flags = parseProxyFlags(args, { once: { type: 'boolean' } });
     const proxy = await openProxy('run', flags, io);
     if (!proxy) return 1;
+    let serving: Serving | undefined;
     try {
       await prepareKernel(proxy);
-      await proxy.ready(flags.once ? SYNC_WAIT_MS : undefined);
-      return flags.once ? await once(proxy, io) : await serve(proxy, flags.config);
+      if (flags.once) {
+        await proxy.ready(SYNC_WAIT_MS);
+        return await once(proxy, io);
+      }
+      serving = startServing(proxy);
+      await proxy.ready();
+      return await serve(proxy, flags.config, serving);
     } catch (e) {
       io.stderr(`kube-ipvs run: ${message(e)}\n`);
       return 1;
     } finally {
+      await serving?.close();
       await proxy.close();
     }
   },

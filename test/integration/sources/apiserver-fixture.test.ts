@@ -344,4 +344,29 @@ describe('test API server fixture (protocol)', function () {
     expect((await fetch(`${api.url}/api/v1/services`)).status).to.equal(503);
     expect((await fetch(`${api.url}/api/v1/services`)).status).to.equal(200);
   });
+
+  it('stopAnswering cuts watches and holds every request unanswered; resumeAnswering answers the held ones', async () => {
+    api = await TestApiServer.start();
+    const p = watchEvents(`${api.url}/api/v1/services?watch=true`, () => false, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    api.stopAnswering();
+    expect(api.answering).to.equal(false);
+    expect(api.openWatches).to.equal(0);
+    expect((await p).events).to.deep.equal([]);
+    // No answer within 300 ms (the client gives up), however often it asks.
+    const unanswered = await fetch(`${api.url}/api/v1/services`, {
+      signal: AbortSignal.timeout(300),
+    }).then(
+      () => 'answered',
+      (e: Error) => e.name,
+    );
+    expect(unanswered).to.equal('TimeoutError');
+    const held = fetch(`${api.url}/api/v1/services`);
+    await new Promise((r) => setTimeout(r, 100));
+    api.create('services', service('default', 'web', '10.0.0.1'));
+    api.resumeAnswering();
+    const list = (await (await held).json()) as { items: unknown[] };
+    expect(list.items).to.have.length(1);
+    expect(api.answering).to.equal(true);
+  });
 });

@@ -295,6 +295,29 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
     await converge(api, consumer, store);
   });
 
+  it('downSince: undefined while every watch streams, set when the server stops answering, cleared once it answers again', async () => {
+    const { store, consumer, src } = await startWith({});
+    api.create('nodes', node('node-a', '192.168.10.11'));
+    const before = Date.now();
+    src.start();
+    expect(src.downSince()).to.be.a('number');
+    await src.waitForSync(5000);
+    await waitFor('all three watches streaming', () => src.downSince() === undefined);
+    const stopped = Date.now();
+    api.stopAnswering();
+    await waitFor('the source to notice', () => src.downSince() !== undefined);
+    expect(src.downSince()).to.be.at.least(stopped);
+    // Nothing answers, so it stays down however long this takes.
+    api.create('services', service('default', 'late', '10.0.0.9'));
+    await sleep(300);
+    expect(src.downSince())
+      .to.be.at.least(before)
+      .and.at.most(Date.now() - 300);
+    api.resumeAnswering();
+    await waitFor('streaming again', () => src.downSince() === undefined);
+    await converge(api, consumer, store);
+  });
+
   it('retries failed lists and watches with backoff until they succeed', async () => {
     const { store, consumer, errors, src } = await startWith({});
     api.create('services', service('default', 'a', '10.0.0.1'));

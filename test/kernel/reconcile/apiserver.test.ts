@@ -6,20 +6,17 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestApiServer, type KubeObject } from '../../fixtures/apiserver/index.js';
+import type { KubeObject, TestApiServer } from '../../fixtures/apiserver/index.js';
 import { runClient, type ClientReport } from '../../harness/client.js';
 import { startEcho, stopAllEcho } from '../../harness/echo.js';
-import { run } from '../../harness/exec.js';
 import { closeAllHeld, holdConnection } from '../../harness/hold.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
+import { connectApiServer, disconnectApiServer } from './api-link.js';
 import * as d from './daemon.js';
 
 const NODE = 'node-a';
-/** The veth pair between UML's root namespace (the API server) and the node namespace. */
-const API_ROOT = { dev: 'kipvs-api0', address: '169.254.77.1' };
-const API_NODE = { dev: 'kipvs-api1', address: '169.254.77.2' };
 const NODE_PORT = 30080;
 const LB_IP = '203.0.113.10';
 /** Virtual servers kube-ipvs does not own: not on kube-ipvs0, and a node address outside the NodePort range. */
@@ -152,34 +149,7 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
       await startEcho(b.ns, { name: b.name, tcpPort: 8080, keepOpen: true, lifetimeMs: 600_000 });
       await startEcho(b.ns, { name: b.name, tcpPort: 9090, keepOpen: true, lifetimeMs: 600_000 });
     }
-    // The API server's link: link-scoped on the node side, so kube-ipvs does not take it
-    // for a NodePort address.
-    await run('ip', ['link', 'add', API_ROOT.dev, 'type', 'veth', 'peer', 'name', API_NODE.dev]);
-    await run('ip', ['link', 'set', API_NODE.dev, 'netns', lab.node.name]);
-    await run('ip', ['addr', 'add', `${API_ROOT.address}/30`, 'dev', API_ROOT.dev]);
-    await run('ip', ['link', 'set', API_ROOT.dev, 'up']);
-    await lab.node.ip([
-      'addr',
-      'add',
-      `${API_NODE.address}/30`,
-      'dev',
-      API_NODE.dev,
-      'scope',
-      'link',
-    ]);
-    await lab.node.up(API_NODE.dev);
-    api = await TestApiServer.start({ host: API_ROOT.address });
-    // The node namespace reaches it once the new link is up (bounded: 50 tries).
-    const probe = `fetch('${api.url}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-    for (let i = 0; ; i++) {
-      const ok = await lab.node.exec(process.execPath, ['-e', probe], { timeoutMs: 5000 }).then(
-        () => true,
-        () => false,
-      );
-      if (ok) break;
-      if (i >= 50) throw new Error(`the API server at ${api.url} is unreachable from the node`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    api = await connectApiServer(lab);
     // /run is a tmpfs inside UML: inotify sees config edits there (hostfs reports none).
     dir = mkdtempSync('/run/kube-ipvs-api-');
     configFile = join(dir, 'config.yaml');
@@ -195,10 +165,8 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
   after(async function () {
     await daemon?.stop('SIGKILL');
     await closeAllHeld();
-    await api?.close();
+    await disconnectApiServer(api);
     await stopAllEcho();
-    // The root end: deleting it removes its peer in the node namespace too.
-    await run('ip', ['link', 'del', API_ROOT.dev]).catch(() => undefined);
     await deleteAllNetns();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -5,7 +5,19 @@ import { SyncLoop } from '../../../lib/reconcile/loop.js';
 import type { SyncKind, SyncReport } from '../../../lib/reconcile/reconciler.js';
 
 function report(kind: SyncKind, needFull = false): SyncReport {
-  return { kind, services: 0, ops: 0, failed: 0, byOp: {}, durationMs: 0, needFull };
+  return {
+    kind,
+    services: 0,
+    ops: 0,
+    failed: 0,
+    byOp: {},
+    durationMs: 0,
+    finishedAt: 0,
+    needFull,
+    errors: {},
+    skipped: [],
+    triggerTimes: [],
+  };
 }
 
 class Fakes {

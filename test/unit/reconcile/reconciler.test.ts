@@ -10,6 +10,7 @@ import { defaultConfig } from '../../../lib/config/schema.js';
 import type { VirtualServerKey } from '../../../lib/model/types.js';
 import type { Op } from '../../../lib/reconcile/diff.js';
 import { Reconciler } from '../../../lib/reconcile/reconciler.js';
+import { NetlinkError } from '../../../bindings/netlink/errors.js';
 import { modelStore } from '../../../lib/sources/model-store.js';
 
 /** A kernel of virtual servers whose connection counts the test sets. */
@@ -150,5 +151,102 @@ describe('reconcile/reconciler (R1.4, G-18)', () => {
     store.upsertSlice(slice(['10.244.0.11']));
     await r.partial();
     expect(kernel.applied.map((o) => o.op)).to.deep.equal(['deleteDestination']);
+  });
+
+  it('reports the trigger times of the slice changes it programmed, once, and when it wrote them', async () => {
+    const kernel = new FakeKernel();
+    const store = modelStore({ name: 'node-a', addresses: [] }, defaultConfig());
+    let clock = Date.parse('2026-12-01T10:00:05.000Z');
+    const r = new Reconciler({
+      store,
+      backend: kernel,
+      log: quiet,
+      drainTimeoutMs: () => 60_000,
+      now: () => clock,
+    });
+    const at = (s: V1EndpointSlice, t: string): V1EndpointSlice => ({
+      ...s,
+      metadata: {
+        ...s.metadata,
+        annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': t },
+      },
+    });
+    store.upsertService(service);
+    store.upsertSlice(at(slice(['10.244.0.11']), '2026-12-01T10:00:01Z'));
+    const first = await r.full();
+    expect(first.triggerTimes).to.deep.equal([Date.parse('2026-12-01T10:00:01Z')]);
+    expect(first.finishedAt).to.equal(clock);
+    // The same slice again (a resend) carries nothing new.
+    store.upsertSlice(at(slice(['10.244.0.11']), '2026-12-01T10:00:01Z'));
+    clock += 1000;
+    expect((await r.partial()).triggerTimes).to.deep.equal([]);
+    store.upsertSlice(at(slice(['10.244.0.12']), '2026-12-01T10:00:06.5Z'));
+    clock += 2000;
+    const next = await r.partial();
+    expect(next.triggerTimes).to.deep.equal([Date.parse('2026-12-01T10:00:06.5Z')]);
+    expect(next.finishedAt - (next.triggerTimes[0] as number)).to.equal(1500);
+    expect((await r.full()).triggerTimes).to.deep.equal([]);
+  });
+
+  it('keeps the health checks of Local LoadBalancer Services by key, and drops them with the Service (R10.6)', async () => {
+    const kernel = new FakeKernel();
+    const store = modelStore({ name: 'node-a', addresses: [] }, defaultConfig());
+    const r = new Reconciler({ store, backend: kernel, log: quiet, drainTimeoutMs: () => 60_000 });
+    const lb: V1Service = {
+      metadata: { namespace: 'default', name: 'web' },
+      spec: {
+        ...service.spec,
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 32122,
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }],
+      },
+    };
+    const local = (addresses: string[], node: string): V1EndpointSlice => {
+      const s = slice(addresses);
+      return { ...s, endpoints: (s.endpoints ?? []).map((e) => ({ ...e, nodeName: node })) };
+    };
+    store.upsertService(lb);
+    store.upsertSlice(local(['10.244.0.11', '10.244.0.12'], 'node-a'));
+    await r.full();
+    expect([...r.healthChecks]).to.deep.equal([
+      ['default/web', { nodePort: 32122, localEndpoints: 2 }],
+    ]);
+    store.upsertSlice(local(['10.244.0.11'], 'node-b'));
+    await r.partial();
+    expect(r.healthChecks.get('default/web')).to.deep.equal({ nodePort: 32122, localEndpoints: 0 });
+    store.removeService('default', 'web');
+    await r.partial();
+    expect(r.healthChecks.size).to.equal(0);
+  });
+
+  it('counts failed operations by errno, and reports what translate skipped only when it changes', async () => {
+    const kernel = new FakeKernel();
+    const refused = new NetlinkError(22, 1);
+    kernel.apply = (ops) =>
+      Promise.resolve(
+        ops.map((o) =>
+          o.op === 'addDestination'
+            ? { ok: false as const, error: refused }
+            : { ok: true as const },
+        ),
+      );
+    const store = modelStore({ name: 'node-a', addresses: [] }, defaultConfig());
+    const r = new Reconciler({ store, backend: kernel, log: quiet, drainTimeoutMs: () => 60_000 });
+    store.upsertService({
+      ...service,
+      spec: {
+        ...service.spec,
+        ports: [
+          { name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 },
+          { name: 'bad', protocol: 'ICMP' as 'TCP', port: 81 },
+        ],
+      },
+    });
+    store.upsertSlice(slice(['10.244.0.11']));
+    const first = await r.full();
+    expect(first.errors).to.deep.equal({ EINVAL: 1 });
+    expect(first.skipped.map((s) => s.field)).to.deep.equal(['spec.ports[1].protocol']);
+    expect((await r.full()).skipped).to.deep.equal([]);
   });
 });

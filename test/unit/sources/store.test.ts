@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { ServiceStore, serviceVirtualIPs } from '../../../lib/sources/store.js';
+import {
+  ServiceStore,
+  serviceVirtualIPs,
+  TRIGGER_TIME_ANNOTATION,
+} from '../../../lib/sources/store.js';
 
 interface Out {
   svc: string;
@@ -332,5 +336,44 @@ describe('sources/store', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('hands out each new EndpointSlice trigger time once, to the owning Service (network programming latency)', () => {
+    const st = makeStore();
+    const at = (s: V1EndpointSlice, t: string): V1EndpointSlice => ({
+      ...s,
+      metadata: { ...s.metadata, annotations: { [TRIGGER_TIME_ANNOTATION]: t } },
+    });
+    st.upsertService(svc('ns', 'a'));
+    st.upsertSlice(at(slice('ns', 'a-1', 'a', '1'), '2026-12-01T10:00:00Z'));
+    // A resend with the same trigger time is no new change; a bad one is ignored.
+    st.upsertSlice(at(slice('ns', 'a-1', 'a', '2'), '2026-12-01T10:00:00Z'));
+    st.upsertSlice(at(slice('ns', 'a-2', 'a', '1'), 'not a time'));
+    st.upsertSlice(at(slice('ns', 'a-1', 'a', '3'), '2026-12-01T10:00:02.5Z'));
+    // No owner label: nobody to program.
+    st.upsertSlice(at(slice('ns', 'x-1', undefined, '1'), '2026-12-01T10:00:03Z'));
+    expect(st.takeTriggerTimes(['ns/b'])).to.deep.equal([]);
+    expect(st.takeTriggerTimes(['ns/a'])).to.deep.equal([
+      Date.parse('2026-12-01T10:00:00Z'),
+      Date.parse('2026-12-01T10:00:02.5Z'),
+    ]);
+    expect(st.takeTriggerTimes(['ns/a'])).to.deep.equal([]);
+  });
+
+  it("carries translate's health check into the desired entry", () => {
+    const st = new ServiceStore<string, string, string, number>({
+      translate: () => ({
+        virtualServers: [],
+        skipped: [],
+        healthCheck: { nodePort: 32122, localEndpoints: 1 },
+      }),
+      node: 'n',
+      config: 0,
+    });
+    st.upsertService(svc('ns', 'a'));
+    expect(st.desired(['ns/a']).get('ns/a')?.healthCheck).to.deep.equal({
+      nodePort: 32122,
+      localEndpoints: 1,
+    });
   });
 });
