@@ -107,6 +107,9 @@ const schema = {
           ['enabled'],
         ),
       }),
+      dashboard: object({ enabled: bool, namespace: { type: 'string' }, labels: map() }, [
+        'enabled',
+      ]),
       // Helm passes `global` to every chart.
       global: { type: 'object' },
     },

@@ -17,11 +17,8 @@ import { deleteAllNetns } from '../netns.js';
 import { buildLab, type Lab, type LabBackend } from '../topology.js';
 import { DAEMON, formatAnswers, stamp } from './report.js';
 
-/**
- * The lvsadm listing the demo shows. LEAD: switch to ['-Ln', '--k8s'] once `lvsadm --k8s`
- * (the owning namespace/name:port on each virtual service line) is on this branch.
- */
-export const LVSADM_LISTING: readonly string[] = ['-Ln'];
+/** The lvsadm listing the demo shows: numeric, with each virtual service's owning Service. */
+export const LVSADM_LISTING: readonly string[] = ['-Ln', '--k8s'];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const examples = join(root, 'examples');

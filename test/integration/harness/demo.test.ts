@@ -61,17 +61,22 @@ function block(out: string, marker: string, nth: number): string[] {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
-/** Real servers of the virtual server `vip` in an `lvsadm -Ln` listing. */
-function listedReals(listing: readonly string[]): { scheduler: string; reals: string[] } {
+/** The virtual server `vip` in an `lvsadm -Ln --k8s` listing: scheduler, owner, real servers. */
+function listedReals(listing: readonly string[]): {
+  scheduler: string;
+  owner: string;
+  reals: string[];
+} {
   const head = listing.findIndex((l) => l.startsWith(`TCP  ${vip} `));
   const scheduler = listing[head]?.split(/\s+/)[2] ?? '';
+  const owner = listing[head]?.split(/\s+/).at(-1) ?? '';
   const reals: string[] = [];
   for (const l of listing.slice(head + 1)) {
     const m = /^ {2}-> (\S+)\s+Masq\s+1\s/.exec(l);
     if (!m) break;
     reals.push(m[1] ?? '');
   }
-  return { scheduler, reals: reals.sort() };
+  return { scheduler, owner, reals: reals.sort() };
 }
 
 describe('npm run demo: the real daemon inside User-Mode Linux', function () {
@@ -110,8 +115,8 @@ describe('npm run demo: the real daemon inside User-Mode Linux', function () {
 
   it('R7.2: starts kube-ipvs run on the examples (selectorless Service, hand-made EndpointSlice) and shows the rr table', function () {
     expect(run.stdout).to.match(/\$ kube-ipvs run --manifests \S+ --config \S+/);
-    const table = listedReals(block(run.stdout, '$ lvsadm -Ln', 0));
-    expect(table).to.deep.equal({ scheduler: 'rr', reals: pods });
+    const table = listedReals(block(run.stdout, '$ lvsadm -Ln --k8s', 0));
+    expect(table).to.deep.equal({ scheduler: 'rr', owner: 'default/web:http', reals: pods });
   });
 
   it('R2.2: rr answers 10/10/10', function () {
@@ -123,8 +128,9 @@ describe('npm run demo: the real daemon inside User-Mode Linux', function () {
   });
 
   it('R17.2: the config edit reaches the kernel: the Service turns to sh in place', function () {
-    expect(listedReals(block(run.stdout, '$ lvsadm -Ln', 1))).to.deep.equal({
+    expect(listedReals(block(run.stdout, '$ lvsadm -Ln --k8s', 1))).to.deep.equal({
       scheduler: 'sh',
+      owner: 'default/web:http',
       reals: pods,
     });
   });
@@ -135,8 +141,9 @@ describe('npm run demo: the real daemon inside User-Mode Linux', function () {
   });
 
   it('the EndpointSlice edit reaches the kernel: four real servers, still one pod per client', function () {
-    expect(listedReals(block(run.stdout, '$ lvsadm -Ln', 2))).to.deep.equal({
+    expect(listedReals(block(run.stdout, '$ lvsadm -Ln --k8s', 2))).to.deep.equal({
       scheduler: 'sh',
+      owner: 'default/web:http',
       reals: scaled,
     });
     expect(answers[2]?.answered).to.equal(30);
