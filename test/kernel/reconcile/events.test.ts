@@ -14,11 +14,10 @@ import { run } from '../../harness/exec.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
+import { connectApiServer, disconnectApiServer } from './api-link.js';
 import * as d from './daemon.js';
 
 const NODE = 'node-a';
-const API_ROOT = { dev: 'kipvs-ev0', address: '169.254.78.1' };
-const API_NODE = { dev: 'kipvs-ev1', address: '169.254.78.2' };
 const EVENTS = 'events.k8s.io/events';
 const MODPROBE_SYSCTL = '/proc/sys/kernel/modprobe';
 const lvsadmBin = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/lvsadm.js');
@@ -124,31 +123,7 @@ describe('kube-ipvs run: Kubernetes Events and lvsadm --k8s, in the kernel (issu
   before(async function () {
     assertInUml();
     lab = await buildLab({ backends: 1 });
-    await run('ip', ['link', 'add', API_ROOT.dev, 'type', 'veth', 'peer', 'name', API_NODE.dev]);
-    await run('ip', ['link', 'set', API_NODE.dev, 'netns', lab.node.name]);
-    await run('ip', ['addr', 'add', `${API_ROOT.address}/30`, 'dev', API_ROOT.dev]);
-    await run('ip', ['link', 'set', API_ROOT.dev, 'up']);
-    await lab.node.ip([
-      'addr',
-      'add',
-      `${API_NODE.address}/30`,
-      'dev',
-      API_NODE.dev,
-      'scope',
-      'link',
-    ]);
-    await lab.node.up(API_NODE.dev);
-    api = await TestApiServer.start({ host: API_ROOT.address });
-    const probe = `fetch('${api.url}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-    await until(
-      `the API server at ${api.url} from the node`,
-      () =>
-        lab.node.exec(process.execPath, ['-e', probe], { timeoutMs: 5000 }).then(
-          () => true,
-          () => false,
-        ),
-      (ok) => ok,
-    );
+    api = await connectApiServer(lab);
     // /run is a tmpfs inside UML.
     dir = mkdtempSync('/run/kube-ipvs-events-');
     runDir = join(dir, 'run');
@@ -176,8 +151,7 @@ describe('kube-ipvs run: Kubernetes Events and lvsadm --k8s, in the kernel (issu
   after(async function () {
     if (savedModprobe !== undefined) writeFileSync(MODPROBE_SYSCTL, savedModprobe);
     await daemon?.stop('SIGKILL');
-    await api?.close();
-    await run('ip', ['link', 'del', API_ROOT.dev]).catch(() => undefined);
+    await disconnectApiServer(api);
     await deleteAllNetns();
     if (savedRunDir === undefined) delete process.env.KUBE_IPVS_RUN_DIR;
     else process.env.KUBE_IPVS_RUN_DIR = savedRunDir;

@@ -46,7 +46,7 @@ describe('charts/kube-ipvs: the Grafana dashboard', function () {
       expect(p.targets.length, p.title).to.be.above(0);
       for (const t of p.targets) {
         const names = [...t.expr.matchAll(/\b(kube_ipvs_\w+|process_\w+)/g)].map((x) => x[1] ?? '');
-        expect(names, `${p.title}: ${t.expr}`).to.not.be.empty;
+        expect(names, `${p.title}: ${t.expr}`).to.have.length.above(0);
         for (const n of names) {
           expect(metrics.has(n), `${p.title}: unknown metric ${n}`).to.equal(true);
           used.add(n.replace(/_(bucket|sum|count)$/, ''));
