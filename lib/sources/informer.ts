@@ -68,6 +68,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Slack past timeoutSeconds before the client gives up on a silent watch; default 30 s. */
   watchDeadlineSlackMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Applied to every listed and watched object before the cache and the handlers see it
+   * (keep metadata.resourceVersion: ListWatch resumes from it).
+   */
+  transform?: (obj: T) => T;
 }
 
 type WatchCallback = Parameters<Watch['watch']>[2];
@@ -86,6 +91,7 @@ class BoundedWatch extends Watch {
     private readonly timeoutSeconds: number,
     private readonly deadlineSlackMs: number,
     private readonly backoff: BackoffOptions,
+    private readonly transform: ((obj: never) => unknown) | undefined,
   ) {
     super(config);
   }
@@ -128,7 +134,9 @@ class BoundedWatch extends Watch {
           useful = true;
           this.onEvent();
         }
-        callback(phase, obj, watchObj);
+        const t = this.transform;
+        const objectEvent = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+        callback(phase, t && objectEvent ? t(obj as never) : obj, watchObj);
       },
       finish,
     );
@@ -173,6 +181,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       opts.watchTimeoutSeconds ?? 300,
       opts.watchDeadlineSlackMs ?? 30000,
       this.backoff,
+      opts.transform,
     );
     this.watch.onStart = () => {
       this.counters.watches++;
@@ -186,6 +195,8 @@ export class ResilientInformer<T extends KubernetesObject> {
         ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
       });
       this.counters.lists++;
+      const t = opts.transform;
+      if (t) list.items = list.items.map((o) => t(o));
       // ListWatch applies the items in the continuation of this promise; a macrotask
       // later they are all in.
       setImmediate(() => this.listApplied());
