@@ -135,21 +135,26 @@ export class IpsetClient implements IpsetOps {
 
   async change(changes: readonly IpsetChange[]): Promise<IpsetResult[]> {
     const out = new Array<IpsetResult>(changes.length);
-    const reqs: Request[] = [];
-    const at: number[] = [];
-    changes.forEach((c, i) => {
-      try {
-        const family = entryFamily(c.entry);
-        reqs.push(elementRequest(c.op, c.set, family, parseEntry(c.entry, family)));
-        at.push(i);
-      } catch (e) {
-        out[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
+    // Requests are built a datagram's worth at a time: a cold sync sends 100 000+.
+    const chunk = this.connection.maxMessagesPerDatagram();
+    for (let from = 0; from < changes.length; from += chunk) {
+      const reqs: Request[] = [];
+      const at: number[] = [];
+      for (let i = from; i < Math.min(from + chunk, changes.length); i++) {
+        const c = changes[i] as IpsetChange;
+        try {
+          const family = entryFamily(c.entry);
+          reqs.push(elementRequest(c.op, c.set, family, parseEntry(c.entry, family)));
+          at.push(i);
+        } catch (e) {
+          out[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
+        }
       }
-    });
-    const rs = reqs.length > 0 ? await this.connection.batch(reqs) : [];
-    at.forEach((i, k) => {
-      out[i] = result(rs[k], reqs[k] as Request);
-    });
+      const rs = reqs.length > 0 ? await this.connection.batch(reqs) : [];
+      at.forEach((i, k) => {
+        out[i] = result(rs[k], reqs[k] as Request);
+      });
+    }
     return out;
   }
 
