@@ -12,7 +12,7 @@ import {
   type IptablesRunner,
 } from '../../../bindings/iptables/index.js';
 import { IpsetClient, type IpsetChange, type IpsetOps } from '../../../bindings/ipset/index.js';
-import { modprobe } from '../../../bindings/modules.js';
+import { modprobeAll } from '../../../bindings/modules.js';
 import type { VirtualServer, VirtualServerKey } from '../../model/types.js';
 import {
   natCleanup,
@@ -60,9 +60,9 @@ export const MASQUERADE_MODULES = [
   'ip6table_nat',
 ] as const;
 
-async function modprobeAll(): Promise<void> {
+async function loadMasqueradeModules(): Promise<void> {
   // A module that does not load may be built in; iptables-restore reports what is missing.
-  for (const m of MASQUERADE_MODULES) await modprobe(m);
+  await modprobeAll(MASQUERADE_MODULES);
 }
 
 /**
@@ -132,7 +132,7 @@ export class MasqueradeSync {
   private async modules(): Promise<void> {
     if (this.modulesLoaded) return;
     this.modulesLoaded = true;
-    await (this.opts.loadModules ?? modprobeAll)();
+    await (this.opts.loadModules ?? loadMasqueradeModules)();
   }
 
   /** Families to program: IPv4 always, IPv6 once anything of it is wanted. */
