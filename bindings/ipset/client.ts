@@ -2,7 +2,13 @@
 // IPVS: no `ipset` process. Element changes go many per datagram with an answer for each
 // failing one, as IPVS batches do; reads are LIST dumps. The `ipset` tool lists what this
 // writes: the sets are ordinary kernel sets, created at a revision that tool knows.
-import type { MessageResult, NetlinkConnection, Request } from '../netlink/connection.js';
+import {
+  type MessageResult,
+  type NetlinkConnection,
+  type Request,
+  notSent,
+  repliesUnknown,
+} from '../netlink/connection.js';
 import { NetlinkError } from '../netlink/errors.js';
 import { type OpenOptions, openConnection } from '../netlink/open.js';
 import {
@@ -136,7 +142,9 @@ export class IpsetClient implements IpsetOps {
   async change(changes: readonly IpsetChange[]): Promise<IpsetResult[]> {
     const out = new Array<IpsetResult>(changes.length);
     // Requests are built a datagram's worth at a time: a cold sync sends 100 000+.
+    // As one batch() does, nothing more is sent once a datagram's replies were lost.
     const chunk = this.connection.maxMessagesPerDatagram();
+    let lost: Error | undefined;
     for (let from = 0; from < changes.length; from += chunk) {
       const reqs: Request[] = [];
       const at: number[] = [];
@@ -150,9 +158,16 @@ export class IpsetClient implements IpsetOps {
           out[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
         }
       }
-      const rs = reqs.length > 0 ? await this.connection.batch(reqs) : [];
+      const sentLost = lost;
+      const rs = sentLost
+        ? reqs.map((r): MessageResult => ({ ok: false, error: notSent(sentLost, r) }))
+        : reqs.length > 0
+          ? await this.connection.batch(reqs)
+          : [];
       at.forEach((i, k) => {
-        out[i] = result(rs[k], reqs[k] as Request);
+        const r = rs[k];
+        if (r && !r.ok && repliesUnknown(r.error)) lost ??= r.error;
+        out[i] = result(r, reqs[k] as Request);
       });
     }
     return out;

@@ -20,9 +20,9 @@ import {
   type IpsetFamily,
 } from '../../../../bindings/ipset/index.js';
 import { NetlinkConnection, type Request } from '../../../../bindings/netlink/connection.js';
-import { NLM_F_DUMP } from '../../../../bindings/netlink/constants.js';
+import { NLM_F_ACK, NLM_F_DUMP } from '../../../../bindings/netlink/constants.js';
 import { decodeMessages } from '../../../../bindings/netlink/message.js';
-import { FakeSocket } from '../netlink/fake-socket.js';
+import { FakeSocket, errorReply, sysError, type FakeKernel } from '../netlink/fake-socket.js';
 import { kernelReplies, replayKernel } from '../kernel-replies.js';
 import { must } from '../must.js';
 
@@ -173,5 +173,36 @@ describe('bindings/ipset codec', function () {
     // An entry that does not parse fails alone, without a message sent for it.
     const [bad] = await c.change([{ op: 'add', set: 'S', entry: 'nonsense' }]);
     expect(bad && !bad.ok && bad.error).to.be.instanceOf(RangeError);
+  });
+
+  it('sends element changes a datagram at a time; after lost replies the rest is not sent', async function () {
+    let n = 0;
+    let s: FakeSocket | undefined;
+    const ack: FakeKernel = (d, sock) =>
+      n++ === 1
+        ? [sysError('ENOBUFS', 105)]
+        : decodeMessages(d)
+            .filter((m) => m.flags & NLM_F_ACK)
+            .map((m) => errorReply(m.seq, sock.portId, 0));
+    const c = IpsetClient.fromConnection(
+      new NetlinkConnection((cb) => (s = new FakeSocket(cb, ack))),
+    );
+    must(s).rcvbuf = 2 * 1024;
+    const changes = [1, 2, 3, 4, 5, 6].map((i) => ({
+      op: 'add' as const,
+      set: 'S',
+      entry: `10.0.0.${i},tcp:80`,
+    }));
+    const rs = await c.change(changes);
+    expect(must(s).sent.map((d) => decodeMessages(d).length)).to.deep.equal([2, 2]);
+    expect(rs.map((r) => (r.ok ? 'ok' : r.error.name))).to.deep.equal([
+      'ok',
+      'ok',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+    ]);
+    expect((rs[5] as { error: Error }).error.message).to.contain('not sent');
   });
 });
