@@ -23,6 +23,28 @@ export async function modprobe(module: string, timeoutMs = 10_000): Promise<Modp
   }
 }
 
+/**
+ * Loads several modules with one `modprobe -a` (one process instead of one each: a fork
+ * from a large daemon heap is slow); when that fails, each is tried alone, so one that
+ * is missing does not keep the others out and its reason is reported.
+ */
+export async function modprobeAll(
+  modules: readonly string[],
+  timeoutMs = 10_000,
+): Promise<ModprobeResult[]> {
+  for (const m of modules)
+    if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new RangeError(`not a module name: ${m}`);
+  if (modules.length === 0) return [];
+  try {
+    await run('modprobe', ['-a', '--', ...modules], { timeout: timeoutMs });
+    return modules.map((module) => ({ module, ok: true }));
+  } catch {
+    const out: ModprobeResult[] = [];
+    for (const m of modules) out.push(await modprobe(m, timeoutMs));
+    return out;
+  }
+}
+
 /** The kernel module of an IPVS scheduler ("rr" → "ip_vs_rr"). */
 export function schedulerModule(scheduler: string): string {
   return `ip_vs_${scheduler}`;

@@ -1,2 +1,11 @@
-export * from './text.js';
-export { ipsetRunner, type IpsetRunner } from './run.js';
+export * from './spec.js';
+export * from './constants.js';
+export * from './codec.js';
+export {
+  IpsetClient,
+  TOOL_REVISIONS,
+  type IpsetChange,
+  type IpsetInfo,
+  type IpsetOps,
+  type IpsetResult,
+} from './client.js';

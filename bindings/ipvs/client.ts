@@ -1,6 +1,12 @@
 // IPVS over generic netlink: read the table (services, destinations, stats, timeouts,
 // info, daemons) and change it one operation at a time or in batches.
-import type { MessageResult, NetlinkConnection, Request } from '../netlink/connection.js';
+import {
+  type MessageResult,
+  type NetlinkConnection,
+  type Request,
+  notSent,
+  repliesUnknown,
+} from '../netlink/connection.js';
 import { NetlinkDumpInterruptedError, NetlinkError } from '../netlink/errors.js';
 import { decodeGenl, genlWriterRequest, resolveFamily } from '../netlink/genl.js';
 import { AttrWriter, type PayloadWriter } from '../netlink/writer.js';
@@ -361,20 +367,33 @@ export class IpvsClient {
   async apply(ops: readonly IpvsOp[]): Promise<IpvsOpResult[]> {
     // An op that cannot be encoded (bad address, name too long) fails alone.
     const results: IpvsOpResult[] = new Array<IpvsOpResult>(ops.length);
-    const reqs: Request[] = [];
-    const at: number[] = [];
-    ops.forEach((op, i) => {
-      try {
-        reqs.push(this.opRequest(op));
-        at.push(i);
-      } catch (e) {
-        results[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
+    // Requests are built a datagram's worth at a time (a cold sync applies 100 000+, and
+    // holding all their requests at once is tens of megabytes); as one batch() does,
+    // nothing more is sent once a datagram's replies were lost.
+    const chunk = this.connection.maxMessagesPerDatagram();
+    let lost: Error | undefined;
+    for (let from = 0; from < ops.length; from += chunk) {
+      const reqs: Request[] = [];
+      const at: number[] = [];
+      for (let i = from; i < Math.min(from + chunk, ops.length); i++) {
+        try {
+          reqs.push(this.opRequest(ops[i] as IpvsOp));
+          at.push(i);
+        } catch (e) {
+          results[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
+        }
       }
-    });
-    const rs: MessageResult[] = await this.connection.batch(reqs);
-    rs.forEach((r, k) => {
-      results[at[k] ?? 0] = r.ok ? { ok: true } : { ok: false, error: r.error };
-    });
+      const sentLost = lost;
+      const rs: MessageResult[] = sentLost
+        ? reqs.map((r) => ({ ok: false, error: notSent(sentLost, r) }))
+        : reqs.length > 0
+          ? await this.connection.batch(reqs)
+          : [];
+      rs.forEach((r, k) => {
+        if (!r.ok && repliesUnknown(r.error)) lost ??= r.error;
+        results[at[k] ?? 0] = r.ok ? { ok: true } : { ok: false, error: r.error };
+      });
+    }
     return results;
   }
 

@@ -526,8 +526,11 @@ export function receiveFailure(err: SystemError): Error {
   return new NetlinkReceiveError(`netlink receive failed: ${err.message}`, err.errno, err.code);
 }
 
-/** A failure after which the replies of the datagram in flight cannot be trusted. */
-function repliesUnknown(e: Error): boolean {
+/**
+ * A failure after which the replies of the datagram in flight cannot be trusted; a
+ * caller that batches in several calls stops there too (see notSent).
+ */
+export function repliesUnknown(e: Error): boolean {
   return (
     e instanceof NetlinkRepliesLostError ||
     e instanceof NetlinkTruncatedError ||
@@ -546,7 +549,8 @@ function drain(receive: (timeoutMs: number) => Buffer | null): void {
   }
 }
 
-function notSent(lost: Error, req: Request): Error {
+/** The error of a request left unsent after `lost` (a repliesUnknown failure). */
+export function notSent(lost: Error, req: Request): Error {
   const what = req.describe ? `${req.describe()}: ` : '';
   return new NetlinkRepliesLostError(
     `${what}not sent, an earlier datagram lost its replies (${lost.message})`,

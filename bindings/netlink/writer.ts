@@ -21,11 +21,12 @@ export class AttrWriter {
     this.off = off;
   }
 
-  private header(type: number, len: number): void {
+  /** `flags`: NLA_F_NESTED / NLA_F_NET_BYTEORDER, for protocols that check them (ipset). */
+  private header(type: number, len: number, flags = 0): void {
     const b = this.buf;
     if (!b) return;
     b.writeUInt16LE(len, this.off);
-    b.writeUInt16LE(type & NLA_TYPE_MASK, this.off + 2);
+    b.writeUInt16LE((type & NLA_TYPE_MASK) | flags, this.off + 2);
   }
 
   private pad(end: number): void {
@@ -46,8 +47,8 @@ export class AttrWriter {
     this.pad(this.off + NLA_HDRLEN + 2);
   }
 
-  be16(type: number, v: number): void {
-    this.header(type, NLA_HDRLEN + 2);
+  be16(type: number, v: number, flags = 0): void {
+    this.header(type, NLA_HDRLEN + 2, flags);
     this.buf?.writeUInt16BE(v, this.off + NLA_HDRLEN);
     this.pad(this.off + NLA_HDRLEN + 2);
   }
@@ -58,8 +59,8 @@ export class AttrWriter {
     this.off += NLA_HDRLEN + 4;
   }
 
-  be32(type: number, v: number): void {
-    this.header(type, NLA_HDRLEN + 4);
+  be32(type: number, v: number, flags = 0): void {
+    this.header(type, NLA_HDRLEN + 4, flags);
     this.buf?.writeUInt32BE(v >>> 0, this.off + NLA_HDRLEN);
     this.off += NLA_HDRLEN + 4;
   }
@@ -100,17 +101,17 @@ export class AttrWriter {
   }
 
   /** `length` bytes produced by `fn(arg)`; in counting mode `fn` still runs, to validate. */
-  field(type: number, length: number, fn: FieldWriter, arg: string): void {
-    this.header(type, NLA_HDRLEN + length);
+  field(type: number, length: number, fn: FieldWriter, arg: string, flags = 0): void {
+    this.header(type, NLA_HDRLEN + length, flags);
     if (this.buf) fn(this.buf, this.off + NLA_HDRLEN, arg);
     else fn(length <= scratch.length ? scratch : Buffer.alloc(length), 0, arg);
     this.pad(this.off + NLA_HDRLEN + length);
   }
 
   /** Opens a nested attribute; pass the result to end(). */
-  begin(type: number): number {
+  begin(type: number, flags = 0): number {
     const start = this.off;
-    if (this.buf) this.buf.writeUInt16LE(type & NLA_TYPE_MASK, start + 2);
+    if (this.buf) this.buf.writeUInt16LE((type & NLA_TYPE_MASK) | flags, start + 2);
     this.off += NLA_HDRLEN;
     return start;
   }

@@ -128,9 +128,9 @@ export function orderOps(ops: readonly Op[]): Op[] {
         return 1;
     }
   };
-  // Stable: within a rank, the per-service order diffEntry produced is kept.
-  return ops
-    .map((o, i) => [rank(o), i, o] as const)
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    .map(([, , o]) => o);
+  // Stable: within a rank, the per-service order diffEntry produced is kept. Four
+  // buckets rather than a sort: a cold sync orders 100 000+ ops.
+  const buckets: Op[][] = [[], [], [], []];
+  for (const o of ops) (buckets[rank(o)] as Op[]).push(o);
+  return buckets.flat();
 }

@@ -9,13 +9,39 @@ import type { Op } from './diff.js';
 const sameDest = (a: { address: string; port: number }, b: { address: string; port: number }) =>
   a.address === b.address && a.port === b.port;
 
+/**
+ * The destination as remembered, written as one literal: a spread plus two more
+ * properties leaves V8 a dictionary-mode object of ~400 bytes, and a cold sync
+ * remembers 100 000 of them.
+ */
+function remembered(
+  d: IpvsDestination,
+  activeConns: number,
+  inactiveConns: number,
+): IpvsDestination {
+  return {
+    family: d.family,
+    address: d.address,
+    port: d.port,
+    forward: d.forward,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+    tunType: d.tunType,
+    tunPort: d.tunPort,
+    tunFlags: d.tunFlags,
+    activeConns,
+    inactiveConns,
+  };
+}
+
 function upsertDest(list: readonly IpvsDestination[], d: IpvsDestination): IpvsDestination[] {
   const i = list.findIndex((x) => sameDest(x, d));
-  if (i < 0) return [...list, { ...d, activeConns: 0, inactiveConns: 0 }];
+  if (i < 0) return [...list, remembered(d, 0, 0)];
   const prev = list[i] as IpvsDestination;
   const next = [...list];
   // The kernel keeps a real server's connections across SET_DEST.
-  next[i] = { ...d, activeConns: prev.activeConns ?? 0, inactiveConns: prev.inactiveConns ?? 0 };
+  next[i] = remembered(d, prev.activeConns ?? 0, prev.inactiveConns ?? 0);
   return next;
 }
 

@@ -70,6 +70,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Slack past timeoutSeconds before the client gives up on a silent watch; default 30 s. */
   watchDeadlineSlackMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Applied to every listed and watched object before the cache and the handlers see it
+   * (keep metadata.resourceVersion: ListWatch resumes from it).
+   */
+  transform?: (obj: T) => T;
 }
 
 type WatchCallback = Parameters<Watch['watch']>[2];
@@ -92,6 +97,7 @@ class BoundedWatch extends Watch {
     private readonly timeoutSeconds: number,
     private readonly deadlineSlackMs: number,
     private readonly backoff: BackoffOptions,
+    private readonly transform: ((obj: never) => unknown) | undefined,
   ) {
     super(config);
   }
@@ -137,7 +143,9 @@ class BoundedWatch extends Watch {
           useful = true;
           this.onEvent();
         }
-        callback(phase, obj, watchObj);
+        const t = this.transform;
+        const objectEvent = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+        callback(phase, t && objectEvent ? t(obj as never) : obj, watchObj);
       },
       finish,
     );
@@ -186,6 +194,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       opts.watchTimeoutSeconds ?? 300,
       opts.watchDeadlineSlackMs ?? 30000,
       this.backoff,
+      opts.transform,
     );
     this.watch.onStart = () => {
       this.counters.watches++;
@@ -205,6 +214,8 @@ export class ResilientInformer<T extends KubernetesObject> {
         ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
       });
       this.counters.lists++;
+      const t = opts.transform;
+      if (t) list.items = list.items.map((o) => t(o));
       // ListWatch applies the items in the continuation of this promise; a macrotask
       // later they are all in.
       setImmediate(() => this.listApplied());

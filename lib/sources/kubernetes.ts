@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { ResilientInformer, type BackoffOptions, type InformerStats } from './informer.js';
 import type { ObjectSink } from './sink.js';
+import { slimService, slimSlice } from './slim.js';
 
 export const PROXY_LABEL_SELECTOR =
   '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
@@ -67,6 +68,7 @@ export class KubernetesSource {
         ...common,
         path: '/api/v1/services',
         labelSelector,
+        transform: slimService,
         list: (q) => core.listServiceForAllNamespaces(q),
       },
       {
@@ -80,6 +82,7 @@ export class KubernetesSource {
         ...common,
         path: '/apis/discovery.k8s.io/v1/endpointslices',
         labelSelector,
+        transform: slimSlice,
         list: (q) => discovery.listEndpointSliceForAllNamespaces(q),
       },
       {

@@ -71,6 +71,25 @@ interface SliceEntry {
   owner: string | undefined;
 }
 
+/**
+ * The services with endpoints at one address, counted. Nearly every address has one
+ * endpoint of one service, held as that service's key alone: a Map per address would
+ * cost 100 000 Maps at bench scale.
+ */
+type Owners = string | Map<string, number>;
+
+/** `owners` with `owner` counted up or down; undefined when none is left. */
+function countOwner(owners: Owners | undefined, owner: string, delta: 1 | -1): Owners | undefined {
+  if (owners === undefined) return delta > 0 ? owner : undefined;
+  const map = typeof owners === 'string' ? new Map([[owners, 1]]) : owners;
+  const n = (map.get(owner) ?? 0) + delta;
+  if (n > 0) map.set(owner, n);
+  else map.delete(owner);
+  if (map.size === 0) return undefined;
+  const [only] = map;
+  return map.size === 1 && only !== undefined && only[1] === 1 ? only[0] : map;
+}
+
 function metaKey(o: { metadata?: { namespace?: string; name?: string } }): string {
   return serviceKey(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
 }
@@ -97,7 +116,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
    * address becomes or stops being a VIP, the services with an endpoint there translate
    * differently (R7.5), so they are marked too.
    */
-  private readonly endpointOwners = new Map<string, Map<string, number>>();
+  private readonly endpointOwners = new Map<string, Owners>();
   /** Trigger times of slice changes not yet handed to a sync, by owning service key. */
   private readonly triggers = new Map<string, number[]>();
   private node: N;
@@ -133,7 +152,8 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
   private markEndpointOwners(changed: Set<string>): void {
     for (const ip of changed) {
       const owners = this.endpointOwners.get(ip);
-      if (owners) for (const owner of owners.keys()) this.mark(owner);
+      if (typeof owners === 'string') this.mark(owners);
+      else if (owners) for (const owner of owners.keys()) this.mark(owner);
     }
   }
 
@@ -147,17 +167,9 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
       for (const a of ep.addresses ?? []) {
         const ip = parseIp(a)?.text;
         if (ip === undefined) continue;
-        let owners = this.endpointOwners.get(ip);
-        if (!owners) {
-          owners = new Map();
-          this.endpointOwners.set(ip, owners);
-        }
-        const n = (owners.get(owner) ?? 0) + delta;
-        if (n > 0) owners.set(owner, n);
-        else {
-          owners.delete(owner);
-          if (owners.size === 0) this.endpointOwners.delete(ip);
-        }
+        const owners = countOwner(this.endpointOwners.get(ip), owner, delta);
+        if (owners === undefined) this.endpointOwners.delete(ip);
+        else this.endpointOwners.set(ip, owners);
       }
     }
   }

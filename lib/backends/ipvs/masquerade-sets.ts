@@ -38,20 +38,29 @@ export function membersOf(vs: VirtualServer): Member[] {
 }
 
 const keyOf = (m: Member): string => `${m.set} ${m.entry}`;
+const familyOfKey = (k: string): IptablesFamily => (k.startsWith('KUBE-IPVS-6-') ? 6 : 4);
 
 export class SetMembership {
-  private readonly byServer = new Map<VirtualServerKey, Member[]>();
+  /**
+   * The virtual server each key's members were taken from (the desired table's own
+   * object, never changed in place): its members are recomputed when it changes rather
+   * than kept, which would be 100 000 more objects at bench scale.
+   */
+  private readonly byServer = new Map<VirtualServerKey, VirtualServer>();
   private readonly refs = new Map<string, number>();
+  /** Wanted members per family, so families() is O(1) on every partial sync. */
+  private readonly perFamily = { 4: 0, 6: 0 };
 
   /** Sets the members of one virtual server (undefined: it is gone); returns what changed. */
   update(key: VirtualServerKey, vs: VirtualServer | undefined): MemberChange {
-    const before = this.byServer.get(key) ?? [];
+    const prev = this.byServer.get(key);
+    const before = prev ? membersOf(prev) : [];
     const after = vs ? membersOf(vs) : [];
     const change: MemberChange = { add: [], del: [] };
     // Adding first keeps a member the old and new contents share at a count above 0.
     for (const m of after) if (this.bump(keyOf(m), 1) === 1) change.add.push(m);
     for (const m of before) if (this.bump(keyOf(m), -1) === 0) change.del.push(m);
-    if (after.length > 0) this.byServer.set(key, after);
+    if (vs && after.length > 0) this.byServer.set(key, vs);
     else this.byServer.delete(key);
     return change;
   }
@@ -60,6 +69,8 @@ export class SetMembership {
     const n = (this.refs.get(k) ?? 0) + delta;
     if (n > 0) this.refs.set(k, n);
     else this.refs.delete(k);
+    if (n === 1 && delta === 1) this.perFamily[familyOfKey(k)]++;
+    if (n === 0) this.perFamily[familyOfKey(k)]--;
     return n;
   }
 
@@ -77,7 +88,8 @@ export class SetMembership {
   /** The families any wanted member belongs to. */
   families(): Set<IptablesFamily> {
     const out = new Set<IptablesFamily>();
-    for (const k of this.refs.keys()) out.add(k.startsWith('KUBE-IPVS-6-') ? 6 : 4);
+    if (this.perFamily[4] > 0) out.add(4);
+    if (this.perFamily[6] > 0) out.add(6);
     return out;
   }
 }

@@ -11,17 +11,8 @@ import {
   type IptablesFlavour,
   type IptablesRunner,
 } from '../../../bindings/iptables/index.js';
-import {
-  addLine,
-  createLine,
-  delLine,
-  destroyLine,
-  flushLine,
-  ipsetRunner,
-  parseIpsetSave,
-  type IpsetRunner,
-} from '../../../bindings/ipset/index.js';
-import { modprobe } from '../../../bindings/modules.js';
+import { IpsetClient, type IpsetChange, type IpsetOps } from '../../../bindings/ipset/index.js';
+import { modprobeAll } from '../../../bindings/modules.js';
 import type { VirtualServer, VirtualServerKey } from '../../model/types.js';
 import {
   natCleanup,
@@ -50,7 +41,8 @@ export interface MasqueradeSyncOptions {
   options: () => MasqueradeOptions;
   log?: MasqueradeLog;
   iptables?: (family: IptablesFamily, flavour: IptablesFlavour) => IptablesRunner;
-  ipset?: IpsetRunner;
+  /** Default: an IpsetClient (nfnetlink), opened at first use. */
+  ipset?: IpsetOps;
   /** Loads the netfilter modules once (default: modprobe); tests may pass a no-op. */
   loadModules?: () => Promise<void>;
 }
@@ -68,9 +60,9 @@ export const MASQUERADE_MODULES = [
   'ip6table_nat',
 ] as const;
 
-async function modprobeAll(): Promise<void> {
+async function loadMasqueradeModules(): Promise<void> {
   // A module that does not load may be built in; iptables-restore reports what is missing.
-  for (const m of MASQUERADE_MODULES) await modprobe(m);
+  await modprobeAll(MASQUERADE_MODULES);
 }
 
 /**
@@ -88,11 +80,22 @@ function setSpecs(family: IptablesFamily) {
   }));
 }
 
-function changeLines(c: MemberChange): string[] {
+function changes(c: MemberChange): IpsetChange[] {
   return [
-    ...c.del.map((m) => delLine(m.set, m.entry)),
-    ...c.add.map((m) => addLine(m.set, m.entry)),
+    ...c.del.map((m) => ({ op: 'del' as const, set: m.set, entry: m.entry })),
+    ...c.add.map((m) => ({ op: 'add' as const, set: m.set, entry: m.entry })),
   ];
+}
+
+/** Sends the changes; throws the first failure, counting the rest. */
+async function applyAll(ipset: IpsetOps, cs: readonly IpsetChange[]): Promise<void> {
+  if (cs.length === 0) return;
+  const failed = (await ipset.change(cs)).flatMap((r) => (r.ok ? [] : [r.error]));
+  const [first] = failed;
+  if (first)
+    throw new Error(
+      `${failed.length} of ${cs.length} ipset changes failed, the first: ${first.message}`,
+    );
 }
 
 export class MasqueradeSync {
@@ -103,21 +106,33 @@ export class MasqueradeSync {
   private modulesLoaded = false;
   /** Set members were compared with the kernel's in full at least once. */
   private verified = false;
-  /** ipset lines of partial syncs not yet sent. */
-  private pending: string[] = [];
+  /** ipset changes of partial syncs not yet sent. */
+  private pending: IpsetChange[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly ipset: IpsetRunner;
+  private client: IpsetClient | undefined;
   private readonly iptables: (f: IptablesFamily, fl: IptablesFlavour) => IptablesRunner;
 
   constructor(private readonly opts: MasqueradeSyncOptions) {
-    this.ipset = opts.ipset ?? ipsetRunner();
     this.iptables = opts.iptables ?? ((f, fl) => iptablesRunner(f, fl));
+  }
+
+  /** The given ipset, or our nfnetlink client (its socket needs the modules loaded first). */
+  private get ipset(): IpsetOps {
+    if (this.opts.ipset) return this.opts.ipset;
+    this.client ??= IpsetClient.open();
+    return this.client;
+  }
+
+  /** Closes the ipset socket, if one was opened. */
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
   }
 
   private async modules(): Promise<void> {
     if (this.modulesLoaded) return;
     this.modulesLoaded = true;
-    await (this.opts.loadModules ?? modprobeAll)();
+    await (this.opts.loadModules ?? loadMasqueradeModules)();
   }
 
   /** Families to program: IPv4 always, IPv6 once anything of it is wanted. */
@@ -130,11 +145,7 @@ export class MasqueradeSync {
   /** Creates the family's sets (no-op when they exist) and writes its rules if they differ. */
   private async ensureFamily(family: IptablesFamily): Promise<void> {
     await this.modules();
-    await this.ipset.restore(
-      `${setSpecs(family)
-        .map((s) => `${createLine(s)}`)
-        .join('\n')}\n`,
-    );
+    for (const spec of setSpecs(family)) await this.ipset.create(spec);
     const want = natRuleset(family, this.opts.options());
     const write = async (fl: IptablesFlavour): Promise<void> => {
       const r = this.iptables(family, fl);
@@ -193,29 +204,27 @@ export class MasqueradeSync {
         families.some((f) => SET_ROLES.some((r) => setName(f, r) === set)),
       ),
     );
-    // Reading every member back (`ipset save`) costs seconds at 100 000 entries, so after
-    // the first full sync a resync compares the sets' sizes and reads members only when a
+    // Reading every member back costs about a second at 100 000 entries, so after the
+    // first full sync a resync compares the sets' sizes and reads members only when a
     // size differs (an entry added or removed by hand).
     if (this.verified) {
       const counts = await this.ipset.counts([...wanted.keys()]);
       if ([...wanted].every(([set, m]) => counts.get(set) === m.size)) return;
     }
-    const kernel = parseIpsetSave(await this.ipset.save([...wanted.keys()]));
-    const lines = changeLines(diffMembers(wanted, kernel));
-    if (lines.length > 0) await this.ipset.restore(`${lines.join('\n')}\n`);
+    const kernel = await this.ipset.members([...wanted.keys()]);
+    await applyAll(this.ipset, changes(diffMembers(wanted, kernel)));
     this.verified = true;
   }
 
   /**
    * Only the members of these virtual servers, against what was last sent. Queued, not
-   * awaited: an `ipset restore` is a process, tens of milliseconds under load, and a sync
-   * per endpoint change must not wait for one. Changes that arrive while one runs go out
-   * together in the next. A new entry point may so work a few milliseconds before its
-   * mark; a failure is logged and the next full sync, which compares with the kernel,
-   * repairs it.
+   * awaited: the IPVS change of the same sync need not wait for the ipset round trip.
+   * Changes that arrive while one is in flight go out together in the next. A new entry
+   * point may so work a moment before its mark; a failure is logged and the next full
+   * sync, which compares with the kernel, repairs it.
    */
   partial(table: DesiredView, keys: Iterable<VirtualServerKey>): Promise<void> {
-    for (const k of keys) this.pending.push(...changeLines(this.members.update(k, table.get(k))));
+    for (const k of keys) this.pending.push(...changes(this.members.update(k, table.get(k))));
     if (this.pending.length > 0 && !this.flushing) this.flushing = this.flush();
     return Promise.resolve();
   }
@@ -228,10 +237,10 @@ export class MasqueradeSync {
   private async flush(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const lines = this.pending.splice(0);
+        const batch = this.pending.splice(0);
         try {
           for (const f of this.families()) if (!this.ready.has(f)) await this.ensureFamily(f);
-          await this.ipset.restore(`${lines.join('\n')}\n`);
+          await applyAll(this.ipset, batch);
         } catch (e) {
           this.opts.log?.warn?.(
             { error: e instanceof Error ? e.message : String(e) },
@@ -268,16 +277,14 @@ export class MasqueradeSync {
     try {
       names = await this.ipset.names();
     } catch {
-      return removed; // no ipset tool or no ip_set module: no sets
+      return removed; // no ip_set module (nothing answers the ipset subsystem): no sets
     }
     const ours = [4, 6].flatMap((f) => SET_ROLES.map((r) => setName(f as IptablesFamily, r)));
     const present = ours.filter((n) => names.includes(n));
-    if (present.length > 0) {
-      await this.ipset.restore(
-        `${[...present.map(flushLine), ...present.map(destroyLine)].join('\n')}\n`,
-      );
+    for (const n of present) await this.ipset.flush(n);
+    for (const n of present) await this.ipset.destroy(n);
+    if (present.length > 0)
       removed.push(`${present.length} ${present.length === 1 ? 'ipset' : 'ipsets'}`);
-    }
     return removed;
   }
 }

@@ -32,10 +32,14 @@ export const cleanupCommand: Command = {
     try {
       const r = await backend.cleanup();
       // After the virtual servers: nothing is NATed any more when the SNAT rules go.
-      const masq = await new MasqueradeSync({
+      const sync = new MasqueradeSync({
         options: () => ({ masqueradeAll: config.masqueradeAll, clusterCIDR: config.clusterCIDR }),
-      }).cleanup();
-      r.other.push(...masq);
+      });
+      try {
+        r.other.push(...(await sync.cleanup()));
+      } finally {
+        sync.close();
+      }
       const other = r.other.length > 0 ? `, ${r.other.join(', ')}` : '';
       const n = (count: number, one: string, many: string) =>
         `${count} ${count === 1 ? one : many}`;

@@ -164,6 +164,17 @@ export async function openProxy(
     return undefined;
   }
   const store = modelStore({ name: nodeName, addresses: [] }, cfg);
+  // SNAT rules and their ipsets; plan never writes them (it runs no sync).
+  const masquerade =
+    command === 'run' && backend.mode === 'ipvs'
+      ? new MasqueradeSync({
+          options: () => ({
+            masqueradeAll: proxy.config.masqueradeAll,
+            clusterCIDR: proxy.config.clusterCIDR,
+          }),
+          log,
+        })
+      : undefined;
   const reconciler = new Reconciler({
     store,
     backend,
@@ -176,17 +187,7 @@ export async function openProxy(
         : undefined,
     // The config in force, which a reload replaces on the proxy defined below.
     drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
-    // SNAT rules and their ipsets; plan never writes them (it runs no sync).
-    follower:
-      command === 'run' && backend.mode === 'ipvs'
-        ? new MasqueradeSync({
-            options: () => ({
-              masqueradeAll: proxy.config.masqueradeAll,
-              clusterCIDR: proxy.config.clusterCIDR,
-            }),
-            log,
-          })
-        : undefined,
+    follower: masquerade,
   });
   let ready: (timeoutMs?: number) => Promise<void>;
   let watch: () => void;
@@ -282,6 +283,8 @@ export async function openProxy(
       // Events of the last sync (run --once) go out before the process ends.
       await events?.flush(EVENT_FLUSH_MS);
       await stop();
+      await masquerade?.settled();
+      masquerade?.close();
       backend.close();
     },
   };

@@ -1,9 +1,11 @@
-// `node dist/test/kernel/bindings/capture-replies.js [--host] [OUT_DIR]`: records real
-// kernel replies for the unit tests (test/fixtures/kernel-replies/). By default it boots
-// UML once (test/harness/uml.ts) and runs itself inside, where it programs a small IPVS
-// table with ipvsadm, sends a little traffic through it and writes the IPVS replies,
+// `node dist/test/kernel/bindings/capture-replies.js [--host|--ipset] [OUT_DIR]`: records
+// real kernel replies for the unit tests (test/fixtures/kernel-replies/). By default it
+// boots UML once (test/harness/uml.ts) and runs itself inside, where it programs a small
+// IPVS table with ipvsadm, sends a little traffic through it and writes the IPVS replies,
 // each with ipvsadm's listing of the same state in its comment; `--host` records only
-// the generic-netlink controller replies, which the host kernel gives without IPVS. Each request goes out on a raw netlink
+// the generic-netlink controller replies, which the host kernel gives without IPVS;
+// `--ipset` (in UML) fills three sets with the ipset tool and records only the ipset
+// subsystem's replies, with `ipset save` in the comments. Each request goes out on a raw netlink
 // socket (extended and capped ACKs on, as openConnection sets them) and every reply
 // datagram is written as one hex line. Not a test: run it by hand to renew fixtures.
 import { createSocket } from 'node:dgram';
@@ -12,6 +14,8 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as C from '../../../bindings/ipvs/constants.js';
+import * as ipset from '../../../bindings/ipset/index.js';
+import type { Request } from '../../../bindings/netlink/connection.js';
 import { writeServiceNest } from '../../../bindings/ipvs/codec.js';
 import { AF_INET } from '../../../bindings/ipvs/types.js';
 import { str } from '../../../bindings/netlink/attributes.js';
@@ -129,8 +133,8 @@ function exchange(sock: NetlinkSocket, type: number, flags: number, payload: Buf
   }
 }
 
-function rawSocket(): NetlinkSocket {
-  const sock = new NetlinkSocket(NETLINK_GENERIC, () => undefined, 0, false);
+function rawSocket(protocol = NETLINK_GENERIC): NetlinkSocket {
+  const sock = new NetlinkSocket(protocol, () => undefined, 0, false);
   sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
   sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
   return sock;
@@ -256,23 +260,74 @@ async function inside(outDir: string): Promise<void> {
   write(outDir, files);
 }
 
+/** The sets the ipset fixtures describe, written by the ipset tool (an independent writer). */
+const IPSET_SETUP = [
+  'create F-EXT hash:ip,port family inet maxelem 1048576',
+  'add F-EXT 10.96.0.1,tcp:443',
+  'add F-EXT 10.96.0.2,udp:53',
+  'create F-LOOP hash:ip,port,ip family inet',
+  'add F-LOOP 10.244.0.5,sctp:9000,10.244.0.5',
+  'create F-6 hash:ip,port family inet6',
+  'add F-6 fd00::1,tcp:80',
+];
+
+async function insideIpset(outDir: string): Promise<void> {
+  await run('modprobe', ['-a', 'ipv6', 'ip_set', 'ip_set_hash_ipport', 'ip_set_hash_ipportip']);
+  await run('ipset', ['restore'], { input: `${IPSET_SETUP.join('\n')}\n` });
+  const kernel = `UML ${release()}`;
+  const save = (await run('ipset', ['save'])).stdout;
+  const sock = rawSocket(ipset.NETLINK_NETFILTER);
+  const payload = (r: Request): Buffer => {
+    const p = r.payload;
+    if (Buffer.isBuffer(p)) return p;
+    const b = Buffer.alloc(p.length);
+    p.write(b, 0);
+    return b;
+  };
+  const send = (r: Request, flags: number): Buffer[] =>
+    exchange(sock, r.type, (r.flags ?? 0) | flags, payload(r));
+  const files: Record<string, string> = {
+    'ipset-list-dump.hex': hex(
+      send(ipset.listRequest(undefined), NLM_F_DUMP),
+      `IPSET_CMD_LIST dump of every set (${kernel}): headers and members, then NLMSG_DONE\n${save}`,
+    ),
+    'ipset-list-header.hex': hex(
+      send(ipset.listRequest('F-LOOP', ipset.IPSET_FLAG_LIST_HEADER), NLM_F_DUMP),
+      `IPSET_CMD_LIST of F-LOOP with IPSET_FLAG_LIST_HEADER (${kernel})\n${(await run('ipset', ['list', '-t', 'F-LOOP'])).stdout}`,
+    ),
+    'ipset-type.hex': hex(
+      send(ipset.typeRequest('hash:ip,port', 'inet'), NLM_F_ACK),
+      `IPSET_CMD_TYPE hash:ip,port inet with NLM_F_ACK (${kernel}): the revision range, then the ACK\n${(await run('ipset', ['list', '-t', 'F-EXT'])).stdout}`,
+    ),
+    'ipset-error-enoent.hex': hex(
+      send(
+        ipset.elementRequest('add', 'NO-SUCH-SET', 'inet', ipset.parseEntry('10.0.0.1,tcp:80')),
+        NLM_F_ACK,
+      ),
+      `IPSET_CMD_ADD to a set that does not exist (${kernel}): ENOENT, capped`,
+    ),
+  };
+  sock.close();
+  write(outDir, files);
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const host = args[0] === '--host';
+  const mode = args[0] === '--host' || args[0] === '--ipset' ? args[0] : undefined;
   const outDir = resolve(
-    (host ? args[1] : args[0]) ?? join(repoRoot, 'test/fixtures/kernel-replies'),
+    (mode ? args[1] : args[0]) ?? join(repoRoot, 'test/fixtures/kernel-replies'),
   );
-  if (host) {
+  if (mode === '--host') {
     await onHost(outDir);
     return;
   }
   if (inUml()) {
-    await inside(outDir);
+    await (mode === '--ipset' ? insideIpset(outDir) : inside(outDir));
     return;
   }
   const r = await runInUml({
     command: process.execPath,
-    args: [fileURLToPath(import.meta.url), outDir],
+    args: [fileURLToPath(import.meta.url), ...(mode ? [mode] : []), outDir],
     cwd: repoRoot,
     timeoutMs: 120_000,
     onOutput: (t) => process.stdout.write(t),

@@ -89,6 +89,22 @@ describe('backends/ipvs masquerade set membership', function () {
     expect(m.families().size).to.equal(0);
   });
 
+  it('families() follows the members of each family as they come and go', function () {
+    const m = new SetMembership();
+    const v4 = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11']);
+    const v6 = vs('ClusterIP', 'fd00::10', 80, ['fd00:1::11', 'fd00:1::12']);
+    m.update(v4.key, v4);
+    expect([...m.families()]).to.deep.equal([4]);
+    m.update(v6.key, v6);
+    expect([...m.families()].sort()).to.deep.equal([4, 6]);
+    m.update(v6.key, vs('ClusterIP', 'fd00::10', 80, ['fd00:1::12']));
+    expect([...m.families()].sort()).to.deep.equal([4, 6]);
+    m.update(v4.key, undefined);
+    expect([...m.families()]).to.deep.equal([6]);
+    m.update(v6.key, undefined);
+    expect(m.families().size).to.equal(0);
+  });
+
   it('wanted() lists all six sets; diffMembers repairs the kernel both ways, only for named sets', function () {
     const m = new SetMembership();
     const cip = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11']);

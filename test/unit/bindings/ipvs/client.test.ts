@@ -17,7 +17,7 @@ import { decodeGenl, genlPayload, resolveFamily } from '../../../../bindings/net
 import { decodeMessages, encodeMessages } from '../../../../bindings/netlink/message.js';
 import { encodeWith } from '../../../../bindings/netlink/writer.js';
 import { writeServiceNest } from '../../../../bindings/ipvs/codec.js';
-import { FakeSocket, type FakeKernel, errorReply } from '../netlink/fake-socket.js';
+import { FakeSocket, type FakeKernel, errorReply, sysError } from '../netlink/fake-socket.js';
 import { replayKernel } from '../kernel-replies.js';
 import { must } from '../must.js';
 import { UML_IPVS_FAMILY, tcp443, umlDestinations443, umlServices } from './uml-table.js';
@@ -194,6 +194,36 @@ describe('IpvsClient (fake socket)', () => {
       C.IPVS_CMD_NEW_SERVICE,
       C.IPVS_CMD_DEL_SERVICE,
     ]);
+  });
+
+  it('apply builds requests a datagram at a time; after lost replies the rest is not sent', async () => {
+    let n = 0;
+    const base = kernel([]);
+    let s: FakeSocket | undefined;
+    const conn = new NetlinkConnection(
+      (cb) =>
+        (s = new FakeSocket(cb, (d, sock) =>
+          n++ === 1 ? [sysError('ENOBUFS', 105)] : base(d, sock),
+        )),
+    );
+    const c = IpvsClient.fromConnection(conn, FAMILY);
+    // Room for the replies of two messages per datagram.
+    must(s).rcvbuf = 2 * 1024;
+    const ops = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6'].map(
+      (a) => ({ op: 'addService' as const, service: svc(a) }),
+    );
+    const rs = await c.apply(ops);
+    // The first datagram is answered, the second overruns, the third is never sent.
+    expect(must(s).sent.map((d) => decodeMessages(d).length)).to.deep.equal([2, 2]);
+    expect(rs.map((r) => (r.ok ? 'ok' : r.error.name))).to.deep.equal([
+      'ok',
+      'ok',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+      'NetlinkRepliesLostError',
+    ]);
+    expect((rs[5] as { error: Error }).error.message).to.contain('not sent');
   });
 
   it('a single op throws the kernel error', async () => {

@@ -1,0 +1,59 @@
+// Services and EndpointSlices reduced to what the store and translate read, before the
+// informer caches them: a real API server sends managedFields, last-applied annotations,
+// owner references, target references and timestamps, often several times the size of
+// what matters, and 10 000 Services with their slices are held for the life of the
+// process. A field translate starts to read must be kept here (the unit test lists them).
+import type {
+  V1EndpointSlice,
+  V1Endpoint,
+  V1ObjectMeta,
+  V1Service,
+  V1ServiceStatus,
+} from '@kubernetes/client-node';
+
+/** Annotations that carry a copy of the object and are never read. */
+const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+function slimMeta(m: V1ObjectMeta | undefined, annotations: boolean): V1ObjectMeta {
+  const out: V1ObjectMeta = {};
+  if (m === undefined) return out;
+  if (m.namespace !== undefined) out.namespace = m.namespace;
+  if (m.name !== undefined) out.name = m.name;
+  // The store skips an object whose resourceVersion it has; ListWatch resumes from it.
+  if (m.resourceVersion !== undefined) out.resourceVersion = m.resourceVersion;
+  if (m.labels !== undefined) out.labels = m.labels;
+  if (annotations && m.annotations !== undefined) {
+    const kept = Object.entries(m.annotations).filter(([k]) => !DROPPED_ANNOTATIONS.includes(k));
+    if (kept.length > 0) out.annotations = Object.fromEntries(kept);
+  }
+  return out;
+}
+
+/** metadata (name, namespace, resourceVersion, labels, annotations), spec, status.loadBalancer. */
+export function slimService(s: V1Service): V1Service {
+  const out: V1Service = { metadata: slimMeta(s.metadata, true) };
+  if (s.spec !== undefined) out.spec = s.spec;
+  const lb = s.status?.loadBalancer;
+  if (lb !== undefined) out.status = { loadBalancer: lb } satisfies V1ServiceStatus;
+  return out;
+}
+
+function slimEndpoint(e: V1Endpoint): V1Endpoint {
+  // Malformed input is passed on as it is: translate reports it.
+  if (typeof e !== 'object' || e === null) return e;
+  const out: V1Endpoint = { addresses: e.addresses };
+  if (e.conditions !== undefined) out.conditions = e.conditions;
+  if (e.nodeName !== undefined) out.nodeName = e.nodeName;
+  return out;
+}
+
+/** metadata (name, namespace, resourceVersion, labels), addressType, ports, endpoints' addresses, conditions and node. */
+export function slimSlice(s: V1EndpointSlice): V1EndpointSlice {
+  const out: V1EndpointSlice = {
+    metadata: slimMeta(s.metadata, false),
+    addressType: s.addressType,
+    endpoints: Array.isArray(s.endpoints) ? s.endpoints.map(slimEndpoint) : s.endpoints,
+  };
+  if (s.ports !== undefined) out.ports = s.ports;
+  return out;
+}
