@@ -30,7 +30,7 @@ export interface IpvsBackendOptions {
 const isAddressOp = (o: Op): o is AddressOp => o.op === 'bindAddress' || o.op === 'unbindAddress';
 
 /** Addresses that serve NodePorts: not loopback, not link-local, not host-scoped. */
-function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>): boolean {
+export function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>): boolean {
   return a.scope !== RT_SCOPE_HOST && a.scope !== RT_SCOPE_LINK && !loopbacks.has(a.index);
 }
 

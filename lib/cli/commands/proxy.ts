@@ -124,7 +124,12 @@ export async function openProxy(
     backend = await selectBackend(
       choice,
       schedulersInUse(cfg),
-      { interface: cfg.interface, excludeCIDRs: cfg.excludeCIDRs, warn: (m) => log.warn(m) },
+      {
+        interface: cfg.interface,
+        excludeCIDRs: cfg.excludeCIDRs,
+        warn: (m) => log.warn(m),
+        info: (m) => log.info(m),
+      },
       command === 'run',
     );
   } catch (e) {
@@ -138,9 +143,10 @@ export async function openProxy(
     log,
     // The config in force, which a reload replaces on the proxy defined below.
     drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
-    // SNAT rules and their ipsets; plan never writes them (it runs no sync).
+    // SNAT rules and their ipsets, the same for both backends; plan never writes them
+    // (it runs no sync).
     follower:
-      command === 'run' && backend.mode === 'ipvs'
+      command === 'run'
         ? new MasqueradeSync({
             options: () => ({
               masqueradeAll: proxy.config.masqueradeAll,
