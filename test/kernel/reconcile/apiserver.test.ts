@@ -14,7 +14,7 @@ import { closeAllHeld, holdConnection } from '../../harness/hold.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
-import * as d from './daemon.js';
+import * as d from '../../harness/daemon.js';
 
 const NODE = 'node-a';
 /** The veth pair between UML's root namespace (the API server) and the node namespace. */
