@@ -155,3 +155,17 @@ export class Daemon {
     return out;
   }
 }
+
+/** Polls a condition (bounded: 20 s), failing with the context given. */
+export async function waitFor(
+  what: string,
+  ok: () => Promise<boolean>,
+  context?: () => string,
+): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect.fail(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+}

@@ -143,6 +143,11 @@ async function routedPods(
   await client.addAddress('eth0', `${clientAddress6}/64`);
   await client.addRoute('default', { via: nodeAddress6 });
   await node.addRoute('default', { via: l.clientAddress });
+  // Traffic the node sends back where it came from (to the client, its default route)
+  // would draw ICMP redirects, which use up the per-host ICMP rate limit before a REJECT's
+  // port-unreachable; a node's default route leads elsewhere.
+  await node.sysctl('net.ipv4.conf.all.send_redirects', 0);
+  await node.sysctl('net.ipv4.conf.eth-client.send_redirects', 0);
   await node.addRoute('default', { via: clientAddress6 });
   const podGateway = '10.244.0.1';
   const backends: LabBackend[] = [];

@@ -10,11 +10,16 @@ import type { Netns } from './netns.js';
 
 export type BackendName = 'ipvs' | 'iptables';
 
-export async function iptablesTable(ns: Netns): Promise<string> {
+/** Through the default tools (`iptables-save`), or iptables-legacy's. */
+export async function iptablesTable(
+  ns: Netns,
+  flavour: 'default' | 'legacy' = 'default',
+): Promise<string> {
   const entries: IpvsEntry[] = [];
+  const suffix = flavour === 'legacy' ? '-legacy-save' : '-save';
   for (const [family, tool] of [
-    [4, 'iptables-save'],
-    [6, 'ip6tables-save'],
+    [4, `iptables${suffix}`],
+    [6, `ip6tables${suffix}`],
   ] as const) {
     const nat = (await ns.exec(tool, ['-t', 'nat'])).stdout;
     const filter = (await ns.exec(tool, ['-t', 'filter'])).stdout;

@@ -7,7 +7,7 @@ import type { SavedTable } from '../../../bindings/iptables/save.js';
 import type { IptablesFamily } from '../../../bindings/iptables/run.js';
 import type { IpvsDestination, IpvsService } from '../../../bindings/ipvs/types.js';
 import type { VirtualServerKey } from '../../model/types.js';
-import type { IpvsEntry } from '../ipvs/convert.js';
+import { sortIpvsEntries, type IpvsEntry } from '../ipvs/convert.js';
 import { ipvsServiceKey } from '../ipvs/key.js';
 import { NODE_PORT_RANGE } from '../ipvs/ownership.js';
 import {
@@ -80,7 +80,8 @@ function readChain(name: IpvsService, rules: readonly string[]): IpvsEntry | und
     destinations.push(d.destination);
   }
   if (!service || serviceName(service) !== svcName) return undefined;
-  return { service, destinations };
+  // In the order translate gives (address, then port), whatever the rules' order.
+  return sortIpvsEntries([{ service, destinations }])[0];
 }
 
 export function readTables(

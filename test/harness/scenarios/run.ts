@@ -200,7 +200,7 @@ export function runScenarios(t: RunTarget): void {
     expect((await kubeIpvs(['plan', ...common()])).code).to.equal(0);
   });
 
-  it('the daemon follows endpoint changes, repairs drift, leaves foreign state, and reloads its config', async function () {
+  it('the daemon follows endpoint changes, repairs drift, leaves foreign services, and reloads its config', async function () {
     await t.foreign.add(lab);
     daemon.start();
     await waitForLog(/"kind":"full"/);
