@@ -3,7 +3,8 @@
 // (test/kernel/reconcile/run.test.ts), the iptables backend on the host kernel in network
 // namespaces (test/integration/backends/iptables-run.test.ts). A node namespace runs the
 // daemon, three echo backends answer, a client counts who answered; the node's table is
-// compared in ipvsadm -Sn syntax for both backends (vs-table.ts).
+// compared in ipvsadm -Sn syntax for both backends (vs-table.ts). The daemon runs with the
+// default `backend: auto`: IPVS where the kernel has it, else the iptables fallback.
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,8 +119,6 @@ export function runScenarios(t: RunTarget): void {
     'node-a',
     '--config',
     configFile,
-    // IPVS: the config's default (auto), as a node gets it.
-    ...(t.backend === 'iptables' ? ['--backend', 'iptables'] : []),
   ];
   const writeConfig = (extra = ''): void => d.writeConfig(configFile, extra);
   const waitForSave = (want: string): Promise<void> =>

@@ -156,7 +156,6 @@ export function serviceScenarios(t: ServiceTarget): void {
       NODE,
       '--config',
       configFile,
-      ...(t.backend === 'iptables' ? ['--backend', 'iptables'] : []),
     ]);
     daemon.start();
     await daemon.waitForLog(/"kind":"full"/);
