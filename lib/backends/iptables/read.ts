@@ -27,7 +27,7 @@ export interface Installed {
   /** Its rules in KUBE-IPVS-PORTALS and KUBE-IPVS-REJECT, as found. */
   readonly portals: readonly string[];
   readonly rejects: readonly string[];
-  /** Our chains it uses (its KUBE-IPVS-SVC- and KUBE-IPVS-SEP- chains). */
+  /** Our chains it uses (its KUBE-IPVS-SVC- chain). */
   readonly chains: readonly string[];
 }
 
@@ -49,7 +49,7 @@ export function baseOk(b: Base): boolean {
 export interface ReadResult {
   readonly services: Map<VirtualServerKey, Installed>;
   readonly base: Base;
-  /** Our SVC/SEP chains no virtual server uses. */
+  /** Our SVC chains no virtual server uses (and SEP chains, which no version writes now). */
   readonly orphans: string[];
 }
 
@@ -115,10 +115,6 @@ export function readTables(
     const chainRules = svc === undefined ? [] : (nat.rules.get(svc) ?? []);
     const read = readChain(name, chainRules);
     const chains = svc !== undefined && ours(svc) ? [svc] : [];
-    for (const r of chainRules) {
-      const t = target(r);
-      if (t !== undefined && t.startsWith(SEP_PREFIX) && !chains.includes(t)) chains.push(t);
-    }
     for (const c of chains) used.add(c);
     const entry: IpvsEntry = read ?? {
       service: { ...name, scheduler: '-' },

@@ -18,7 +18,7 @@ import {
   PORTALS_HEAD,
   probabilityText,
   schedulerMapping,
-  sepChain,
+  affinityList,
   serviceRules,
   svcChain,
 } from '../../../../lib/backends/iptables/rules.js';
@@ -128,21 +128,18 @@ describe('iptables backend: translation of one virtual server', function () {
     expect(r.reject).to.equal(undefined);
   });
 
-  it('rr: an nth cascade that rotates exactly (every 3, every 2, then the last)', function () {
+  it('rr: an nth cascade that rotates exactly (every 3, every 2, then the last), DNAT in the chain', function () {
     const e = entry(
       svc(),
       EPS.map((a) => dest(a)),
     );
-    const s = e.service;
     expect(picks(e)).to.deep.equal([
-      `-m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.11:8080 -m -w 1" -m statistic --mode nth --every 3 --packet 0 -j ${sepChain(s, dest('10.244.0.11'))}`,
-      `-m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.12:8080 -m -w 1" -m statistic --mode nth --every 2 --packet 0 -j ${sepChain(s, dest('10.244.0.12'))}`,
-      `-m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.13:8080 -m -w 1" -j ${sepChain(s, dest('10.244.0.13'))}`,
+      '-p tcp -m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.11:8080 -m -w 1" -m statistic --mode nth --every 3 --packet 0 -j DNAT --to-destination 10.244.0.11:8080',
+      '-p tcp -m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.12:8080 -m -w 1" -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10.244.0.12:8080',
+      '-p tcp -m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.13:8080 -m -w 1" -j DNAT --to-destination 10.244.0.13:8080',
     ]);
-    // Each real server's chain DNATs to it.
-    expect(serviceRules(e).chains.get(sepChain(s, dest('10.244.0.12')))).to.deep.equal([
-      '-p tcp -j DNAT --to-destination 10.244.0.12:8080',
-    ]);
+    // One chain per virtual server, none per real server (see SEP_PREFIX).
+    expect([...serviceRules(e).chains.keys()]).to.deep.equal([svcChain(e.service)]);
   });
 
   it('simulated: the nth cascade hands out connections in strict rotation', function () {
@@ -207,21 +204,19 @@ describe('iptables backend: translation of one virtual server', function () {
     expect(w[1]).to.include('--hmark-mod 3');
   });
 
-  it('ClientIP affinity: recent lists checked first with the timeout, set by the real server chain', function () {
+  it('ClientIP affinity: recent lists checked (and refreshed) first with the timeout, set by the rule that picks', function () {
     const s = svc({ flags: 1, timeout: 10800 });
     const e = entry(s, [dest('10.244.0.11')]);
-    const sep = sepChain(s, dest('10.244.0.11'));
-    expect(picks(e)[0]).to.equal(
-      `-m recent --rcheck --seconds 10800 --reap --name ${sep} --mask 255.255.255.255 --rsource -j ${sep}`,
-    );
-    expect(serviceRules(e).chains.get(sep)).to.deep.equal([
-      `-p tcp -m recent --set --name ${sep} --mask 255.255.255.255 --rsource -j DNAT --to-destination 10.244.0.11:8080`,
+    const list = affinityList(s, dest('10.244.0.11'));
+    expect(picks(e)).to.deep.equal([
+      `-p tcp -m recent --update --seconds 10800 --reap --name ${list} --mask 255.255.255.255 --rsource -j DNAT --to-destination 10.244.0.11:8080`,
+      `-p tcp -m comment --comment "-a -t 10.96.0.10:80 -r 10.244.0.11:8080 -m -w 1" -m recent --set --name ${list} --mask 255.255.255.255 --rsource -j DNAT --to-destination 10.244.0.11:8080`,
     ]);
     const s6 = svc({ address: 'fd00::1', flags: 1, timeout: 60, protocol: 17 });
-    const sep6 = sepChain(s6, dest('fd01::1'));
-    expect(serviceRules(entry(s6, [dest('fd01::1')])).chains.get(sep6)).to.deep.equal([
-      `-p udp -m recent --set --name ${sep6} --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j DNAT --to-destination [fd01::1]:8080`,
-    ]);
+    const list6 = affinityList(s6, dest('fd01::1'));
+    expect(picks(entry(s6, [dest('fd01::1')]))[1]).to.equal(
+      `-p udp -m comment --comment "-a -u [fd00::1]:80 -r [fd01::1]:8080 -m -w 1" -m recent --set --name ${list6} --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j DNAT --to-destination [fd01::1]:8080`,
+    );
   });
 
   it('no real server to pick: REJECT with icmp port-unreachable (icmp6 for IPv6); weight 0 only recorded', function () {
@@ -313,9 +308,11 @@ describe('iptables backend: restore input', function () {
     const lines = input.trim().split('\n');
     expect(lines.filter((l) => l.includes(CHAINS.portals))).to.deep.equal([]);
     expect(lines).to.include(`:${svcChain(a.service)} - [0:0]`);
-    // The leaving real server's chain is flushed and deleted after the rewrite.
-    const old = sepChain(a.service, dest('10.244.0.12'));
-    expect(lines.slice(-3)).to.deep.equal([`-F ${old}`, `-X ${old}`, 'COMMIT']);
+    // Only the virtual server's chain, declared (flushed) and written again.
+    expect(lines.filter((l) => l.startsWith(':'))).to.deep.equal([
+      `:${svcChain(a.service)} - [0:0]`,
+    ]);
+    expect(lines).to.have.length(1 + 1 + 3 + 1);
     expect(input).not.to.include('*filter');
   });
 
