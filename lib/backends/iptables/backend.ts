@@ -76,6 +76,7 @@ function errorOf(e: unknown): Error {
 
 export class IptablesBackend implements Backend {
   readonly mode = 'iptables' as const;
+  readonly countsConnections = false;
   /** What is installed per virtual server, as last written or read. */
   private readonly installed = new Map<VirtualServerKey, Installed>();
   private readonly base = new Map<IptablesFamily, Base | undefined>();

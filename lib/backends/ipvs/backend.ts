@@ -36,6 +36,7 @@ export function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>)
 
 export class IpvsBackend implements Backend {
   readonly mode = 'ipvs' as const;
+  readonly countsConnections = true;
 
   private constructor(
     private readonly ipvs: IpvsClient,
