@@ -2,6 +2,7 @@ export { parseSave, type SavedTable } from './save.js';
 export {
   iptablesBinary,
   iptablesRunner,
+  iptablesVariant,
   type IptablesFamily,
   type IptablesFlavour,
   type IptablesRunner,

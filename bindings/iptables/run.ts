@@ -44,3 +44,15 @@ export function iptablesRunner(
     },
   };
 }
+
+/** What the `iptables` command is here: nft (iptables-nft) or legacy; undefined if absent. */
+export async function iptablesVariant(): Promise<'nft' | 'legacy' | undefined> {
+  try {
+    const r = await runCommand('iptables', ['--version'], { timeoutMs: 10_000 });
+    if (r.stdout.includes('nf_tables')) return 'nft';
+    if (r.stdout.includes('legacy')) return 'legacy';
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}

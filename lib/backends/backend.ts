@@ -30,6 +30,11 @@ export interface CleanupReport {
 export interface Backend {
   readonly mode: BackendMode;
   /**
+   * Whether observe() gives real servers' connection counts (IPVS does; iptables cannot).
+   * Without them a leaving real server goes at once, and there is nothing to re-read first.
+   */
+  readonly countsConnections: boolean;
+  /**
    * The owned state. `wanted` names keys that are desired now: they are owned whatever
    * their address (a NodePort on an unusual port, say).
    */

@@ -1,12 +1,14 @@
 // Which data plane this node gets. IPVS needs the ip_vs modules (or built-ins), the
 // "IPVS" generic netlink family, and each scheduler in use: a probe virtual server is
 // created and deleted with each, as kube-proxy does, because a module that loads is no
-// proof that the scheduler works. Until the iptables backend exists, a node without
-// IPVS is refused with the reason.
+// proof that the scheduler works. Where IPVS cannot serve, `auto` falls back to the
+// iptables backend (iptables/backend.ts) and says why; `ipvs` refuses to start with the
+// same reason.
 import { IpvsClient } from '../../bindings/ipvs/client.js';
 import { modprobe, schedulerModule } from '../../bindings/modules.js';
 import type { Backend } from './backend.js';
 import { IpvsBackend, type IpvsBackendOptions } from './ipvs/backend.js';
+import { IptablesBackend } from './iptables/backend.js';
 
 export type BackendChoice = 'auto' | 'ipvs' | 'iptables';
 
@@ -115,16 +117,18 @@ export async function ipvsProblem(
 export async function selectBackend(
   choice: BackendChoice,
   schedulers: readonly string[],
-  options: IpvsBackendOptions,
+  options: IpvsBackendOptions & { info?: (message: string) => void },
   probe = true,
 ): Promise<Backend> {
-  if (choice === 'iptables')
-    throw new BackendUnavailableError('the iptables backend is not available in this version');
+  const openIptables = () =>
+    IptablesBackend.open({
+      ...(options.warn ? { warn: options.warn } : {}),
+      ...(options.info ? { info: options.info } : {}),
+    });
+  if (choice === 'iptables') return openIptables();
   const problem = await ipvsProblem(schedulers, probe);
-  if (problem !== undefined) {
-    const fallback =
-      choice === 'auto' ? '; the iptables fallback is not available in this version' : '';
-    throw new BackendUnavailableError(`IPVS cannot be used: ${problem}${fallback}`);
-  }
-  return IpvsBackend.open(options);
+  if (problem === undefined) return IpvsBackend.open(options);
+  if (choice === 'ipvs') throw new BackendUnavailableError(`IPVS cannot be used: ${problem}`);
+  options.warn?.(`IPVS cannot be used: ${problem}; falling back to the iptables backend`);
+  return openIptables();
 }

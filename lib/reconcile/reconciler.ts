@@ -310,6 +310,8 @@ export class Reconciler {
    * not on those remembered from the last dump or from when it was added (0).
    */
   private async refreshLeaving(keys: Iterable<VirtualServerKey>): Promise<void> {
+    // A backend without connection counts would read back zeros: the remembered ones.
+    if (!this.opts.backend.countsConnections) return;
     const refresh = new Map<VirtualServerKey, IpvsServiceId>();
     for (const k of keys) {
       const have = this.observed.get(k);

@@ -30,12 +30,13 @@ export interface IpvsBackendOptions {
 const isAddressOp = (o: Op): o is AddressOp => o.op === 'bindAddress' || o.op === 'unbindAddress';
 
 /** Addresses that serve NodePorts: not loopback, not link-local, not host-scoped. */
-function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>): boolean {
+export function nodeAddress(a: InterfaceAddress, loopbacks: ReadonlySet<number>): boolean {
   return a.scope !== RT_SCOPE_HOST && a.scope !== RT_SCOPE_LINK && !loopbacks.has(a.index);
 }
 
 export class IpvsBackend implements Backend {
   readonly mode = 'ipvs' as const;
+  readonly countsConnections = true;
 
   private constructor(
     private readonly ipvs: IpvsClient,

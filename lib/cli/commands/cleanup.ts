@@ -1,7 +1,10 @@
 // `kube-ipvs cleanup`: removes what kube-ipvs owns (its virtual servers, the dummy
-// interface with its addresses, its masquerade chains and ipsets) and nothing else.
+// interface with its addresses, the iptables backend's chains, its masquerade chains and
+// ipsets) and nothing else, whichever backend wrote them.
 import { IpvsBackend } from '../../backends/ipvs/backend.js';
 import { MasqueradeSync } from '../../backends/ipvs/masquerade-sync.js';
+import { IptablesBackend } from '../../backends/iptables/backend.js';
+import type { CleanupReport } from '../../backends/backend.js';
 import { readConfigFlag } from './inputs.js';
 import { parseFlags, type Command } from './io.js';
 
@@ -16,21 +19,24 @@ export const cleanupCommand: Command = {
     const loaded = await readConfigFlag(values.config, io);
     if (!loaded) return 1;
     const config = loaded.config;
-    let backend: IpvsBackend;
+    let backend: IpvsBackend | undefined;
     try {
       backend = await IpvsBackend.open({
         interface: config.interface,
         excludeCIDRs: config.excludeCIDRs,
       });
     } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') {
-        io.stdout('kube-ipvs cleanup: the kernel has no IPVS; nothing to remove\n');
-        return 0;
-      }
-      throw e;
+      // No IPVS here: only the iptables backend's chains can be ours.
+      if ((e as { code?: string }).code !== 'ENOENT') throw e;
     }
+    const iptables = await IptablesBackend.open();
     try {
-      const r = await backend.cleanup();
+      const r: CleanupReport = backend
+        ? await backend.cleanup()
+        : { virtualServers: 0, addresses: 0, other: [] };
+      const fallback = await iptables.cleanup();
+      r.virtualServers += fallback.virtualServers;
+      r.other.push(...fallback.other);
       // After the virtual servers: nothing is NATed any more when the SNAT rules go.
       const sync = new MasqueradeSync({
         options: () => ({ masqueradeAll: config.masqueradeAll, clusterCIDR: config.clusterCIDR }),
@@ -49,7 +55,8 @@ export const cleanupCommand: Command = {
       );
       return 0;
     } finally {
-      backend.close();
+      backend?.close();
+      iptables.close();
     }
   },
 };

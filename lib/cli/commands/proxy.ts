@@ -156,7 +156,12 @@ export async function openProxy(
     backend = await selectBackend(
       choice,
       schedulersInUse(cfg),
-      { interface: cfg.interface, excludeCIDRs: cfg.excludeCIDRs, warn: (m) => log.warn(m) },
+      {
+        interface: cfg.interface,
+        excludeCIDRs: cfg.excludeCIDRs,
+        warn: (m) => log.warn(m),
+        info: (m) => log.info(m),
+      },
       command === 'run',
     );
   } catch (e) {
@@ -164,9 +169,10 @@ export async function openProxy(
     return undefined;
   }
   const store = modelStore({ name: nodeName, addresses: [] }, cfg);
-  // SNAT rules and their ipsets; plan never writes them (it runs no sync).
+  // SNAT rules and their ipsets, the same for both backends; plan never writes them (it
+  // runs no sync).
   const masquerade =
-    command === 'run' && backend.mode === 'ipvs'
+    command === 'run'
       ? new MasqueradeSync({
           options: () => ({
             masqueradeAll: proxy.config.masqueradeAll,

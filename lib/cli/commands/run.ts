@@ -8,6 +8,7 @@ import { IpvsBackend } from '../../backends/ipvs/backend.js';
 import { applyIpvsSysctls } from '../../backends/ipvs/sysctls.js';
 import { nodePortAddresses } from '../../model/entries.js';
 import { Report } from '../../model/input.js';
+import { ensureSysctl } from '../../../bindings/sysctl.js';
 import { SyncLoop } from '../../reconcile/loop.js';
 import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
@@ -24,7 +25,12 @@ function message(e: unknown): string {
 /** Sysctls and IPVS timeouts from the config. */
 async function prepareKernel(proxy: Proxy): Promise<void> {
   const c = proxy.config;
-  if (!(proxy.backend instanceof IpvsBackend)) return;
+  if (!(proxy.backend instanceof IpvsBackend)) {
+    // DNATed traffic is forwarded to the endpoints.
+    if (await ensureSysctl('net.ipv4.ip_forward', '1'))
+      proxy.log.info({ sysctls: ['net.ipv4.ip_forward'] }, 'kernel settings written');
+    return;
+  }
   const written = await applyIpvsSysctls(c.strictARP);
   if (written.length > 0) proxy.log.info({ sysctls: written }, 'kernel settings written');
   await proxy.backend.setTimeouts({

@@ -3,7 +3,7 @@
 // fallback. Run inside a namespace the test creates, as every probe writes nothing outside it.
 import { expect } from 'chai';
 import { Netns, deleteAllNetns, sweepStaleNetns } from '../../harness/netns.js';
-import { kubeIpvs } from '../../kernel/reconcile/daemon.js';
+import { kubeIpvs } from '../../harness/daemon.js';
 
 describe('kube-ipvs check on a node without IPVS (host kernel)', function () {
   this.timeout(60_000);

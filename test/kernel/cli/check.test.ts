@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SCHEDULERS } from '../../../lib/ipvs/schedulers.js';
 import { hideIpvsModules } from '../../harness/hide-ipvs.js';
 import { Netns, deleteAllNetns } from '../../harness/netns.js';
-import { ipvsadm, kubeIpvs, writeConfig } from '../reconcile/daemon.js';
+import { ipvsadm, kubeIpvs, writeConfig } from '../../harness/daemon.js';
 
 describe('kube-ipvs check on a kernel with IPVS', function () {
   this.timeout(120_000);

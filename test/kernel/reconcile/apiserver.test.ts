@@ -13,8 +13,8 @@ import { closeAllHeld, holdConnection } from '../../harness/hold.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
+import * as d from '../../harness/daemon.js';
 import { connectApiServer, disconnectApiServer } from './api-link.js';
-import * as d from './daemon.js';
 
 const NODE = 'node-a';
 const NODE_PORT = 30080;

@@ -15,7 +15,7 @@ import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
 import { connectApiServer, disconnectApiServer } from './api-link.js';
-import * as d from './daemon.js';
+import * as d from '../../harness/daemon.js';
 
 const NODE = 'node-a';
 const EVENTS = 'events.k8s.io/events';

@@ -10,7 +10,7 @@ import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
 import { API_NODE, connectApiServer, disconnectApiServer } from '../reconcile/api-link.js';
-import * as d from '../reconcile/daemon.js';
+import * as d from '../../harness/daemon.js';
 
 const NODE = 'node-a';
 const SYNC_PERIOD_MS = 2000; // daemon.writeConfig's syncPeriod

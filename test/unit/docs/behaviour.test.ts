@@ -60,11 +60,16 @@ function namedFiles(doc: string): string[] {
   return [...new Set([...doc.matchAll(re)].map((m) => m[1] as string))];
 }
 
-/** On a line naming `test/....test.ts`, every "quoted title" after it, by file. */
+/**
+ * On a line naming `test/....test.ts` (or a shared scenario file, `test/harness/scenarios/
+ * NAME.ts`, whose titles several test files run), every "quoted title" after it, by file.
+ */
 function quotedTitles(doc: string): { file: string; title: string }[] {
   const out: { file: string; title: string }[] = [];
   for (const line of doc.split('\n')) {
-    const m = /`((?:test|bench)\/[\w./-]+\.test\.ts)`/.exec(line);
+    const m = /`((?:test|bench)\/[\w./-]+\.test\.ts|test\/harness\/scenarios\/[\w-]+\.ts)`/.exec(
+      line,
+    );
     if (!m?.[1]) continue;
     const rest = line.slice(m.index + m[0].length);
     for (const q of rest.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {

@@ -19,6 +19,7 @@ const ENOENT = 2;
 /** An empty kernel that refuses the ops `refuse` picks, applying nothing. */
 class RefusingKernel implements Backend {
   readonly mode = 'ipvs' as const;
+  readonly countsConnections = true;
   constructor(private readonly refuse: (op: Op) => boolean) {}
   observe(): Promise<ObservedState> {
     return Promise.resolve({ entries: new Map(), addresses: new Set(), nodeAddresses: [] });

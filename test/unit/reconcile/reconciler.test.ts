@@ -16,6 +16,9 @@ import { modelStore } from '../../../lib/sources/model-store.js';
 /** A kernel of virtual servers whose connection counts the test sets. */
 class FakeKernel implements Backend {
   readonly mode = 'ipvs' as const;
+  countsConnections = true;
+  /** How many virtual servers observeServices was asked for. */
+  reread = 0;
   readonly entries = new Map<VirtualServerKey, IpvsEntry>();
   readonly addresses = new Set<string>();
   readonly applied: Op[] = [];
@@ -35,6 +38,7 @@ class FakeKernel implements Backend {
   }
 
   observeServices(ids: readonly IpvsServiceId[]): Promise<Map<VirtualServerKey, IpvsEntry>> {
+    this.reread += ids.length;
     const out = new Map<VirtualServerKey, IpvsEntry>();
     for (const id of ids) {
       const e = this.entries.get(this.key(id));
@@ -248,5 +252,20 @@ describe('reconcile/reconciler (R1.4, G-18)', () => {
     expect(first.errors).to.deep.equal({ EINVAL: 1 });
     expect(first.skipped.map((s) => s.field)).to.deep.equal(['spec.ports[1].protocol']);
     expect((await r.full()).skipped).to.deep.equal([]);
+  });
+
+  it('without connection counts (iptables) a leaving real server goes at once, with no re-read', async () => {
+    const kernel = new FakeKernel();
+    kernel.countsConnections = false;
+    const store = modelStore({ name: 'node-a', addresses: [] }, defaultConfig());
+    const r = new Reconciler({ store, backend: kernel, log: quiet, drainTimeoutMs: () => 60_000 });
+    store.upsertService(service);
+    store.upsertSlice(slice(['10.244.0.11', '10.244.0.12']));
+    await r.full();
+    kernel.applied.length = 0;
+    store.upsertSlice(slice(['10.244.0.11']));
+    await r.partial();
+    expect(kernel.applied.map((o) => o.op)).to.deep.equal(['deleteDestination']);
+    expect(kernel.reread).to.equal(0);
   });
 });

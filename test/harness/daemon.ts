@@ -1,17 +1,19 @@
-// What the kernel tests of `kube-ipvs run` share: the commands run inside the node's
-// namespace (kube-ipvs, ipvsadm), the daemon as a child process with its log, the
-// config file, and bounded polls on the kernel table and on the log.
+// What the tests of `kube-ipvs run` share (kernel tests in UML, host tests of the
+// iptables backend): the commands run inside the node's namespace (kube-ipvs, ipvsadm),
+// the daemon as a child process with its log, the config file, and bounded polls on the
+// node's table (in ipvsadm -Sn syntax, for either backend) and on the log.
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommandError } from '../../harness/exec.js';
-import type { Netns } from '../../harness/netns.js';
+import { CommandError } from './exec.js';
+import type { Netns } from './netns.js';
+import { vsTable, type BackendName } from './vs-table.js';
 
 export const kubeIpvsBin = join(
   dirname(fileURLToPath(import.meta.url)),
-  '../../../../bin/kube-ipvs.js',
+  '../../../bin/kube-ipvs.js',
 );
 
 export interface CommandOutcome {
@@ -70,12 +72,17 @@ export function canonicalSave(save: string): string {
 export async function waitForSave(
   ns: Netns,
   want: string,
-  options: { canonical?: boolean; context?: () => string; tries?: number } = {},
+  options: {
+    canonical?: boolean;
+    context?: () => string;
+    tries?: number;
+    backend?: BackendName;
+  } = {},
 ): Promise<void> {
   const norm = options.canonical ? canonicalSave : (s: string) => s;
   let got = '';
   for (let i = 0; i < (options.tries ?? 100); i++) {
-    got = norm(await ipvsadm(ns, ['-Sn']));
+    got = norm(await vsTable(options.backend ?? 'ipvs', ns));
     if (got === norm(want)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -147,4 +154,18 @@ export class Daemon {
     }
     return out;
   }
+}
+
+/** Polls a condition (bounded: 20 s), failing with the context given. */
+export async function waitFor(
+  what: string,
+  ok: () => Promise<boolean>,
+  context?: () => string,
+): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect.fail(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
 }
