@@ -2,6 +2,7 @@
 // scheduler (proven by a probe virtual server, as `backend: auto` proves them), the
 // iptables tools and their flavour, and ipset. The choice `auto` would make follows from it.
 import { toolVersion, type ToolVersion } from '../../bindings/version.js';
+import { schedulerMapping } from './iptables/rules.js';
 import { ipvsProbeProblem, probeIpvs, type IpvsProbe } from './select.js';
 
 export interface ToolReport {
@@ -14,9 +15,6 @@ export interface NodeCapabilities {
   ipvs: IpvsProbe;
   tools: ToolReport[];
 }
-
-/** Schedulers the iptables backend can only approximate (equal-probability random choice). */
-export const IPTABLES_APPROXIMATED = ['lc', 'sed', 'nq'] as const;
 
 export async function nodeCapabilities(schedulers: readonly string[]): Promise<NodeCapabilities> {
   const ipvs = await probeIpvs(schedulers);
@@ -42,8 +40,6 @@ export function autoChoice(c: NodeCapabilities, schedulers: readonly string[]): 
       backend: 'none',
       because: `${problem}; and ${iptables?.version.ok === false ? iptables.version.reason : 'no iptables'}`,
     };
-  const approximated = schedulers.filter((s) =>
-    (IPTABLES_APPROXIMATED as readonly string[]).includes(s),
-  );
+  const approximated = schedulers.filter((s) => !schedulerMapping(s).exact);
   return { backend: 'iptables', approximated };
 }

@@ -117,7 +117,11 @@ export async function ipvsProblem(
 export async function selectBackend(
   choice: BackendChoice,
   schedulers: readonly string[],
-  options: IpvsBackendOptions & { info?: (message: string) => void },
+  options: IpvsBackendOptions & {
+    info?: (message: string) => void;
+    /** Told why, when `auto` falls back to iptables (an Event on the Node). */
+    fellBack?: (reason: string) => void;
+  },
   probe = true,
 ): Promise<Backend> {
   const openIptables = () =>
@@ -127,8 +131,31 @@ export async function selectBackend(
     });
   if (choice === 'iptables') return openIptables();
   const problem = await ipvsProblem(schedulers, probe);
-  if (problem === undefined) return IpvsBackend.open(options);
+  if (problem === undefined) {
+    const ipvs = await IpvsBackend.open(options);
+    // A node that ran the fallback before (IPVS appeared since) keeps its service chains
+    // until something removes them; they would answer before IPVS does. plan changes nothing.
+    if (probe) await removeIptablesBackend(openIptables, options.info);
+    return ipvs;
+  }
   if (choice === 'ipvs') throw new BackendUnavailableError(`IPVS cannot be used: ${problem}`);
   options.warn?.(`IPVS cannot be used: ${problem}; falling back to the iptables backend`);
+  options.fellBack?.(problem);
   return openIptables();
+}
+
+async function removeIptablesBackend(
+  open: () => Promise<Backend>,
+  info: ((message: string) => void) | undefined,
+): Promise<void> {
+  const iptables = await open();
+  try {
+    const removed = await iptables.cleanup();
+    if (removed.other.length > 0)
+      info?.(
+        `removed the iptables backend's ${removed.other.join(', ')} (${removed.virtualServers} virtual servers) left from an earlier fallback`,
+      );
+  } finally {
+    iptables.close();
+  }
 }

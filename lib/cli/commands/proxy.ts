@@ -12,6 +12,7 @@ import { Reconciler } from '../../reconcile/reconciler.js';
 import { EventRecorder } from '../../events/recorder.js';
 import { LogEventSink } from '../../events/log-sink.js';
 import { SyncEvents } from '../../events/sync-events.js';
+import { backendFallbackEvent } from '../../events/specs.js';
 import { OwnerMapWriter, ownersPath } from '../../owners/index.js';
 import { ManifestSource } from '../../sources/manifests.js';
 import { formatProblem } from '../../sources/manifest-parse.js';
@@ -59,8 +60,8 @@ export interface Proxy {
   backend: Backend;
   reconciler: Reconciler;
   /**
-   * Kubernetes Events (run only; to the log with --manifests). Backend selection reports
-   * its fallback here: events.record(backendFallbackEvent(node, reason)).
+   * Kubernetes Events (run only; to the log with --manifests), backend selection's
+   * fallback among them.
    */
   events: EventRecorder | undefined;
   /** Feeds the store once (manifests) or until the informers have listed (API server). */
@@ -161,6 +162,7 @@ export async function openProxy(
         excludeCIDRs: cfg.excludeCIDRs,
         warn: (m) => log.warn(m),
         info: (m) => log.info(m),
+        fellBack: (reason) => events?.record(backendFallbackEvent(nodeName, reason)),
       },
       command === 'run',
     );

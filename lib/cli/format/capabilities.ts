@@ -21,7 +21,7 @@ function describeChoice(choice: AutoChoice): string {
       return 'ipvs';
     case 'iptables': {
       const approx = choice.approximated.length
-        ? `; scheduler${choice.approximated.length === 1 ? '' : 's'} ${choice.approximated.join(', ')} approximated by random choice`
+        ? `; scheduler${choice.approximated.length === 1 ? '' : 's'} ${choice.approximated.join(', ')} only approximated by iptables rules`
         : '';
       return `iptables (fallback: IPVS cannot be used, as above)${approx}`;
     }

@@ -28,7 +28,7 @@ describe('kube-ipvs check on a node without IPVS (host kernel)', function () {
     expect(r.stdout).to.match(/^ipset: ipset v\d+\.\d+/m);
     expect(r.stdout).not.to.contain('IPVS scheduler');
     expect(r.stdout).to.match(
-      /^backend auto: iptables \(.*\); schedulers lc, sed, nq approximated by random choice$/m,
+      /^backend auto: iptables \(.*\); schedulers lc, wlc, lblc, lblcr, sed, nq, fo, ovf, mh only approximated by iptables rules$/m,
     );
   });
 });

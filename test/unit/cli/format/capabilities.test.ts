@@ -42,7 +42,7 @@ describe('check: the node report', () => {
     const text = formatCapabilities(c, choice);
     expect(text).to.contain('IPVS scheduler sed: refused: No such file or directory\n');
     expect(text).to.match(
-      /backend auto: iptables \(.*\); scheduler sed approximated by random choice\n$/,
+      /backend auto: iptables \(.*\); scheduler sed only approximated by iptables rules\n$/,
     );
   });
 
