@@ -1,0 +1,74 @@
+// What lvsadm lists on a node the iptables backend serves: the virtual servers and real
+// servers read back from the saved tables by read.ts (the comment contract), with the
+// counters iptables really keeps. Pure.
+//
+// nat rules see only the first packet of each connection (later ones follow conntrack),
+// so a rule's packet counter counts connections, and nothing else is known:
+//   virtual server Conns  packets of its entry rule in KUBE-IPVS-PORTALS: every new
+//                         connection to it since that rule was written (its Service's
+//                         life; one refused while it had no endpoint counts too)
+//   real server Conns     packets of the DNAT rule of its KUBE-IPVS-SEP- chain: the new
+//                         connections sent to it since its virtual server's chains were last
+//                         written (any change to the Service's endpoints rewrites them)
+//   packets, bytes, rates, active and inactive connections: 0 (no counter holds them)
+import type { SavedTable } from '../../../bindings/iptables/save.js';
+import type { IptablesFamily } from '../../../bindings/iptables/run.js';
+import type { IpvsStats } from '../../../bindings/ipvs/types.js';
+import type { IpvsEntry } from '../ipvs/convert.js';
+import { DRIFT, readTables } from './read.js';
+import { CHAINS, sepChain } from './rules.js';
+
+/** Counters holding only a connection count. */
+export function connectionStats(conns: bigint): IpvsStats {
+  return {
+    conns,
+    inPackets: 0n,
+    outPackets: 0n,
+    inBytes: 0n,
+    outBytes: 0n,
+    cps: 0n,
+    inPps: 0n,
+    outPps: 0n,
+    inBps: 0n,
+    outBps: 0n,
+  };
+}
+
+/** Packets of the chain's rules for which `pick` holds, summed (0 without counters). */
+function packets(nat: SavedTable, chain: string, pick: (rule: string) => boolean): bigint {
+  const counters = nat.counters?.get(chain) ?? [];
+  let n = 0n;
+  (nat.rules.get(chain) ?? []).forEach((r, i) => {
+    if (pick(r)) n += counters[i]?.packets ?? 0n;
+  });
+  return n;
+}
+
+/**
+ * The virtual servers of one family as the IPVS backend would show them, with connection
+ * counts, from `iptables-save -c` of the nat and filter tables (without -c: counts of 0).
+ */
+export function listedEntries(
+  family: IptablesFamily,
+  nat: SavedTable,
+  filter: SavedTable,
+): IpvsEntry[] {
+  const out: IpvsEntry[] = [];
+  for (const installed of readTables(family, nat, filter).services.values()) {
+    const { service, destinations } = installed.entry;
+    const portals = new Set(installed.portals);
+    out.push({
+      service: {
+        ...service,
+        // The drift mark is the reconcile loop's, never a persistence engine.
+        peName: service.peName === DRIFT ? '' : service.peName,
+        stats: connectionStats(packets(nat, CHAINS.portals, (r) => portals.has(r))),
+      },
+      destinations: destinations.map((d) => ({
+        ...d,
+        stats: connectionStats(packets(nat, sepChain(service, d), (r) => r.includes(' -j DNAT '))),
+      })),
+    });
+  }
+  return out;
+}
