@@ -1,5 +1,6 @@
-// `npm run bench -- iptables [SERVICES DESTS CHANGES REPS]` (default 10 000 × 10, 5
-// changes, 3 reps; `iptables 200 10 3 1` is a quick smoke run): the iptables backend on
+// `npm run bench -- iptables [SERVICES DESTS CHANGES REPS [legacy]]` (default 10 000 × 10,
+// 5 changes, 3 reps, the system's iptables; `iptables 200 10 3 1` is a quick smoke run;
+// `legacy`: iptables-legacy, as a node switched to it by update-alternatives): the iptables backend on
 // the host kernel (no UML: the host has no IPVS, the node this backend is for), inside
 // network namespaces this bench creates and deletes. Per rep: `kube-ipvs run --backend
 // iptables` against the test API server in a fresh namespace (bench/iptables-lib/child.ts:
@@ -72,7 +73,15 @@ function runChild(ns: string, args: string[]): Promise<ChildOut> {
   });
 }
 
-async function main(services: number, dests: number, changes: number, reps: number) {
+async function main(
+  services: number,
+  dests: number,
+  changes: number,
+  reps: number,
+  flavour: 'default' | 'legacy',
+) {
+  const tool = (t: 'restore' | 'save'): string =>
+    flavour === 'legacy' ? `iptables-legacy-${t}` : `iptables-${t}`;
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
   if (process.getuid?.() !== 0) throw new Error('bench iptables needs root (network namespaces)');
   const dir = mkdtempSync(join(tmpdir(), 'kube-ipvs-bench-iptables-'));
@@ -83,7 +92,9 @@ async function main(services: number, dests: number, changes: number, reps: numb
     for (let rep = 1; rep <= reps; rep++) {
       let ns = await freshNs();
       try {
-        runs.push(await runChild(ns, [String(services), String(dests), String(changes), saveFile]));
+        runs.push(
+          await runChild(ns, [String(services), String(dests), String(changes), saveFile, flavour]),
+        );
       } finally {
         await dropNs(ns);
       }
@@ -95,10 +106,8 @@ async function main(services: number, dests: number, changes: number, reps: numb
           ['netns', 'exec', ns, 'ipset', 'restore'],
           readFileSync(`${saveFile}.ipset`, 'utf8'),
         );
-        restore.push(
-          await timed(() => must('ip', ['netns', 'exec', ns, 'iptables-restore'], saved)),
-        );
-        const back = (await must('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout;
+        restore.push(await timed(() => must('ip', ['netns', 'exec', ns, tool('restore')], saved)));
+        const back = (await must('ip', ['netns', 'exec', ns, tool('save')])).stdout;
         const dnat = back.split('\n').filter((l) => l.includes(' -j DNAT ')).length;
         if (dnat !== services * dests)
           throw new Error(`the restored ruleset has ${dnat} DNAT rules`);
@@ -128,6 +137,7 @@ async function main(services: number, dests: number, changes: number, reps: numb
     destinations_per_service: dests,
     changes,
     reps,
+    iptables: flavour === 'legacy' ? 'legacy' : 'system default',
     ...medians,
     cold_rules: med((r) => r.cold_rules),
     saved_rules: med((r) => r.saved_rules),
@@ -149,7 +159,7 @@ async function main(services: number, dests: number, changes: number, reps: numb
         '`iptables-restore` (no --noflush) of the whole iptables-save output the daemon left, into a fresh namespace',
     },
     load_at_end: readFileSync('/proc/loadavg', 'utf8').trim(),
-    environment: `host kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, iptables ${(await must('iptables', ['--version'])).stdout.trim()}, fresh netns per run, the API server in the bench's child on the same 2 cores`,
+    environment: `host kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${(await must(flavour === 'legacy' ? 'iptables-legacy' : 'iptables', ['--version'])).stdout.trim()}, fresh netns per run, the API server in the bench's child on the same 2 cores`,
   };
   report('iptables', reps, medians, result);
   log(
@@ -158,8 +168,12 @@ async function main(services: number, dests: number, changes: number, reps: numb
   );
 }
 
-const [services = 10000, dests = 10, changes = 5, reps = 3] = process.argv.slice(2).map(Number);
-main(services, dests, changes, reps).catch((e: unknown) => {
+const argv = process.argv.slice(2);
+const flavour = argv.at(-1) === 'legacy' ? 'legacy' : 'default';
+const [services = 10000, dests = 10, changes = 5, reps = 3] = argv
+  .filter((a) => a !== 'legacy')
+  .map(Number);
+main(services, dests, changes, reps, flavour).catch((e: unknown) => {
   process.stderr.write(`bench iptables: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

@@ -2,7 +2,8 @@
 // under `ip netns exec` in a namespace it created on the host kernel: the test API server
 // (in this process) serves SERVICES Services × DESTS endpoints; the daemon starts and
 // writes them all (cold sync), then follows CHANGES single-endpoint changes, one at a
-// time. Every iptables-restore the daemon runs goes through a recording wrapper put first
+// time. FLAVOUR legacy makes every iptables tool on the daemon's PATH iptables-legacy's.
+// Every iptables-restore the daemon runs goes through a recording wrapper put first
 // on its PATH, so the rules each sync wrote are counted from what it really sent. At the
 // end the whole ruleset, as iptables-save prints it, is written to SAVE_FILE (and the
 // ipsets its masquerade rules match to SAVE_FILE.ipset) for the restore anchor. Prints the figures as JSON on stdout.
@@ -25,20 +26,36 @@ const log = (s: string): void => void process.stderr.write(`  [iptables] ${s}\n`
 const sinceS = (fromNs: bigint, toNs: bigint): number => Number(toNs - fromNs) / 1e9;
 const isSynced = (kind: string) => (l: LogLine) => l.msg === 'synced' && l.kind === kind;
 
-/** A PATH directory whose iptables-restore / ip6tables-restore keep their input in `inputs`. */
-function recordingPath(dir: string, inputs: string): string {
+/**
+ * A PATH directory whose iptables-restore / ip6tables-restore keep their input in `inputs`
+ * before running the real one. With `legacy`, every iptables tool there is
+ * iptables-legacy's, as `update-alternatives --set iptables iptables-legacy` makes a node.
+ */
+function recordingPath(dir: string, inputs: string, flavour: 'default' | 'legacy'): string {
   mkdirSync(inputs, { recursive: true });
   const wrappers = join(dir, 'bin');
   mkdirSync(wrappers);
-  for (const tool of ['iptables-restore', 'ip6tables-restore']) {
-    const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
-    if (!real.startsWith('/')) throw new Error(`${tool} not found`);
+  const real = (tool: string): string => {
+    const found = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    if (!found.startsWith('/')) throw new Error(`${tool} not found`);
+    return found;
+  };
+  const wrap = (tool: string, body: string): void => {
     const file = join(wrappers, tool);
-    writeFileSync(
-      file,
-      `#!/bin/sh\nf="${inputs}/$(date +%s%N)-$$.in"\ncat > "$f"\nexec ${real} "$@" < "$f"\n`,
-    );
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
     chmodSync(file, 0o755);
+  };
+  for (const base of ['iptables', 'ip6tables']) {
+    const legacy = flavour === 'legacy';
+    const restore = real(legacy ? `${base}-legacy-restore` : `${base}-restore`);
+    wrap(
+      `${base}-restore`,
+      `f="${inputs}/$(date +%s%N)-$$.in"\ncat > "$f"\nexec ${restore} "$@" < "$f"`,
+    );
+    if (legacy) {
+      wrap(`${base}-save`, `exec ${real(`${base}-legacy-save`)} "$@"`);
+      wrap(base, `exec ${real(`${base}-legacy`)} "$@"`);
+    }
   }
   return wrappers;
 }
@@ -67,7 +84,8 @@ function median(xs: readonly number[]): number {
 async function main(): Promise<void> {
   const [services, dests, changes] = process.argv.slice(2).map(Number) as [number, number, number];
   const saveFile = process.argv[5];
-  if (!saveFile) throw new Error('usage: child SERVICES DESTS CHANGES SAVE_FILE');
+  const flavour = process.argv[6] === 'legacy' ? 'legacy' : 'default';
+  if (!saveFile) throw new Error('usage: child SERVICES DESTS CHANGES SAVE_FILE [legacy]');
   const dir = mkdtempSync(join(tmpdir(), 'kube-ipvs-bench-iptables-'));
   const inputs = join(dir, 'inputs');
   const api = await TestApiServer.start();
@@ -87,8 +105,10 @@ async function main(): Promise<void> {
       'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\n' +
         'minSyncPeriod: 0s\nsyncPeriod: 1h\n',
     );
-    process.env.PATH = `${recordingPath(dir, inputs)}:${process.env.PATH ?? ''}`;
-    log(`api server holds ${services} Services × ${dests} endpoints; starting kube-ipvs run`);
+    process.env.PATH = `${recordingPath(dir, inputs, flavour)}:${process.env.PATH ?? ''}`;
+    log(
+      `api server holds ${services} Services × ${dests} endpoints; starting kube-ipvs run (iptables ${flavour})`,
+    );
 
     // Cold: process start → the first full sync's "synced" line (logged once its
     // iptables-restore has returned, i.e. the kernel holds every rule).
@@ -106,7 +126,10 @@ async function main(): Promise<void> {
       throw new Error(`after the cold sync iptables-save shows ${dnat} DNAT rules`);
     writeFileSync(saveFile, save);
     // The masquerade rules match ipsets: the anchor creates them first (untimed).
-    writeFileSync(`${saveFile}.ipset`, execFileSync('ipset', ['save'], { encoding: 'utf8' }));
+    writeFileSync(
+      `${saveFile}.ipset`,
+      execFileSync('ipset', ['save'], { encoding: 'utf8', maxBuffer: 1 << 30 }),
+    );
     log(
       `cold sync ${coldS.toFixed(2)} s (full sync ${first.durationMs} ms, ${first.ops} ops), ` +
         `${cold.restores} restores, ${cold.rules} rules, ${(cold.bytes / 1e6).toFixed(1)} MB; ` +
