@@ -54,15 +54,23 @@ export function listedEntries(
   filter: SavedTable,
 ): IpvsEntry[] {
   const out: IpvsEntry[] = [];
+  // Packets per portal rule text (a duplicate's added), read once: the chain holds a rule
+  // per virtual server, so a scan per virtual server would be quadratic.
+  const portalPackets = new Map<string, bigint>();
+  const portalCounters = nat.counters?.get(CHAINS.portals) ?? [];
+  (nat.rules.get(CHAINS.portals) ?? []).forEach((r, i) =>
+    portalPackets.set(r, (portalPackets.get(r) ?? 0n) + (portalCounters[i]?.packets ?? 0n)),
+  );
   for (const installed of readTables(family, nat, filter).services.values()) {
     const { service, destinations } = installed.entry;
-    const portals = new Set(installed.portals);
+    let conns = 0n;
+    for (const r of new Set(installed.portals)) conns += portalPackets.get(r) ?? 0n;
     out.push({
       service: {
         ...service,
         // The drift mark is the reconcile loop's, never a persistence engine.
         peName: service.peName === DRIFT ? '' : service.peName,
-        stats: connectionStats(packets(nat, CHAINS.portals, (r) => portals.has(r))),
+        stats: connectionStats(conns),
       },
       destinations: destinations.map((d) => ({
         ...d,
