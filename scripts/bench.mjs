@@ -1,6 +1,7 @@
 // `npm run bench -- NAME [ARGS...]` runs dist/bench/NAME.js on the host (building first
-// when it is missing). A benchmark boots UML itself through runInUml (test/harness/uml.ts),
-// pinned to one CPU, because the host kernel has no IPVS. Without NAME it lists them.
+// when it is missing). An IPVS benchmark boots UML itself through runInUml
+// (test/harness/uml.ts), pinned to one CPU, because the host kernel has no IPVS; the
+// iptables one runs on the host in network namespaces. Without NAME it lists them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,4 +1,4 @@
-export { parseSave, type SavedTable } from './save.js';
+export { parseSave, type RuleCounters, type SavedTable } from './save.js';
 export {
   iptablesBinary,
   iptablesRunner,

@@ -21,7 +21,8 @@ export function iptablesBinary(
 
 export interface IptablesRunner {
   restore(input: string): Promise<void>;
-  save(table: string): Promise<string>;
+  /** iptables-save of one table; `counters`: with each rule's packet and byte counters (-c). */
+  save(table: string, options?: { counters?: boolean }): Promise<string>;
 }
 
 export function iptablesRunner(
@@ -36,10 +37,9 @@ export function iptablesRunner(
         timeoutMs,
       });
     },
-    async save(table) {
-      const r = await runCommand(iptablesBinary(family, flavour, 'save'), ['-t', table], {
-        timeoutMs,
-      });
+    async save(table, options = {}) {
+      const args = [...(options.counters ? ['-c'] : []), '-t', table];
+      const r = await runCommand(iptablesBinary(family, flavour, 'save'), args, { timeoutMs });
       return r.stdout;
     },
   };

@@ -1,4 +1,5 @@
-// lvsadm: ipvsadm-compatible, read-only view of the IPVS table kube-ipvs programs.
+// lvsadm: ipvsadm-compatible, read-only view of the IPVS table kube-ipvs programs (or,
+// on a node without IPVS, of the iptables backend's chains read as that table).
 
 import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
@@ -14,6 +15,7 @@ import { sortEntries } from './format/sort.js';
 import { formatUsage } from './format/usage.js';
 import { parseArgs, type ArgResolver, type ListRequest, type ServiceKey } from './lvsadm/parse.js';
 import { classifyOpenFailure, kernelSource, type SnapshotSource } from './lvsadm/source.js';
+import { iptablesSource } from './lvsadm/iptables-source.js';
 import { runProgram } from './process.js';
 import { ownerSuffix, ownersPath, readOwnerMap, type OwnersRead } from '../owners/index.js';
 import { systemArgResolver, systemNameResolver } from './lvsadm/system-names.js';
@@ -35,6 +37,11 @@ export interface LvsadmDeps {
   modprobe(): Promise<{ ok: boolean; stderr: string }>;
   /** The owner map kube-ipvs writes (--k8s). */
   readOwners(): Promise<OwnersRead>;
+  /**
+   * Without the IPVS family: the iptables backend's chains read as the IPVS table, or
+   * undefined when the node has none (then lvsadm goes on as ipvsadm does).
+   */
+  fallbackSource?(): Promise<SnapshotSource | undefined>;
 }
 
 function modprobeIpvs(): Promise<{ ok: boolean; stderr: string }> {
@@ -51,6 +58,7 @@ export const systemDeps: LvsadmDeps = {
   names: systemNameResolver,
   modprobe: modprobeIpvs,
   readOwners: () => readOwnerMap(ownersPath()),
+  fallbackSource: () => iptablesSource(),
 };
 
 const INIT_FAILURE =
@@ -209,16 +217,32 @@ export async function runLvsadm(
       } catch (e) {
         const other = refused(e);
         if (other) return other;
-        // ipvsadm tries "modprobe -- ip_vs" once before giving up.
-        const probe = await deps.modprobe();
-        const prefix = probe.stderr;
-        if (!probe.ok) return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
+        // No IPVS: a node kube-ipvs serves with its iptables backend is listed from its
+        // chains, before any attempt to load ip_vs (which would list an empty table).
+        let fallback: SnapshotSource | undefined;
         try {
-          source = await deps.openSource();
-        } catch (e2) {
-          const other2 = refused(e2);
-          if (other2) return { ...other2, stderr: prefix + other2.stderr };
-          return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
+          fallback = await deps.fallbackSource?.();
+        } catch (e3) {
+          const text = e3 instanceof Error ? e3.message : String(e3);
+          return {
+            stdout: '',
+            stderr: `${program}: reading the iptables backend's chains: ${text.split('\n')[0] ?? ''}\n`,
+            code: 2,
+          };
+        }
+        if (fallback) source = fallback;
+        else {
+          // ipvsadm tries "modprobe -- ip_vs" once before giving up.
+          const probe = await deps.modprobe();
+          const prefix = probe.stderr;
+          if (!probe.ok) return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
+          try {
+            source = await deps.openSource();
+          } catch (e2) {
+            const other2 = refused(e2);
+            if (other2) return { ...other2, stderr: prefix + other2.stderr };
+            return { stdout: '', stderr: prefix + INIT_FAILURE, code: 2 };
+          }
         }
       }
       try {

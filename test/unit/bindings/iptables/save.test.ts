@@ -43,4 +43,22 @@ describe('bindings/iptables parseSave', function () {
     expect(t.chains.size).to.equal(0);
     expect(t.rules.size).to.equal(0);
   });
+
+  it("with -c, keeps each rule's packet and byte counters beside it", function () {
+    const t = parseSave(
+      '*nat\n:PREROUTING ACCEPT [0:0]\n:A - [0:0]\n[3:180] -A PREROUTING -j A\n' +
+        '[0:0] -A A -p tcp -j DNAT --to-destination 10.0.0.1:80\n[18446744073709551615:7] -A A -j RETURN\nCOMMIT\n',
+      'nat',
+    );
+    expect(t.rules.get('A')).to.deep.equal([
+      '-p tcp -j DNAT --to-destination 10.0.0.1:80',
+      '-j RETURN',
+    ]);
+    expect(t.counters?.get('PREROUTING')).to.deep.equal([{ packets: 3n, bytes: 180n }]);
+    expect(t.counters?.get('A')).to.deep.equal([
+      { packets: 0n, bytes: 0n },
+      { packets: 18446744073709551615n, bytes: 7n },
+    ]);
+    expect(parseSave(SAVE, 'nat').counters).to.equal(undefined);
+  });
 });
