@@ -23,6 +23,20 @@ export interface IpvsStats {
   outBps: bigint;
 }
 
+/** Counters of an entry that has seen nothing (or whose source keeps no counters). */
+export const ZERO_STATS: Readonly<IpvsStats> = Object.freeze({
+  conns: 0n,
+  inPackets: 0n,
+  outPackets: 0n,
+  inBytes: 0n,
+  outBytes: 0n,
+  cps: 0n,
+  inPps: 0n,
+  outPps: 0n,
+  inBps: 0n,
+  outBps: 0n,
+});
+
 /** A virtual service. Identified by family + (fwmark | protocol, address, port). */
 export interface IpvsService {
   family: AddressFamily;

@@ -9,7 +9,7 @@
 // A removed real server's rules go at once: new connections stop reaching it, and
 // established ones keep flowing through their conntrack entries (nat rules only see a
 // connection's first packet). UDP flows to it are deleted from conntrack, as with IPVS.
-import { deleteFlows } from '../../../bindings/conntrack.js';
+import { forgetRemovedUdpFlows } from '../udp-flows.js';
 import { CommandFailed } from '../../../bindings/command.js';
 import {
   iptablesRunner,
@@ -244,7 +244,7 @@ export class IptablesBackend implements Backend {
         else for (const i of p.at) results[i] = { ok: false, error: one };
       }
     }
-    await this.forgetUdpFlows(ops, results);
+    await forgetRemovedUdpFlows(ops, results, this.options.warn);
     return results;
   }
 
@@ -277,22 +277,6 @@ export class IptablesBackend implements Backend {
       `virtual server ${key}: the ${s} scheduler is approximated by the iptables backend ` +
         `(${schedulerMapping(s).mapping === 'random' ? 'random choice, by weight' : 'a hash of the source address'})`,
     );
-  }
-
-  private async forgetUdpFlows(ops: readonly Op[], rs: readonly OpResult[]): Promise<void> {
-    for (const [k, o] of ops.entries()) {
-      if (o.op !== 'deleteDestination' || o.service.protocol !== 17 || !rs[k]?.ok) continue;
-      await deleteFlows({
-        protocol: 'udp',
-        address: o.service.address,
-        port: o.service.port,
-        natAddress: o.destination.address,
-      }).catch((e: unknown) =>
-        this.options.warn?.(
-          `conntrack: removing UDP flows to ${o.service.address}:${o.service.port} via ${o.destination.address}: ${errorOf(e).message}`,
-        ),
-      );
-    }
   }
 
   async cleanup(): Promise<CleanupReport> {

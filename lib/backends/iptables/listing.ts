@@ -14,26 +14,14 @@
 //   packets, bytes, rates, active and inactive connections: 0 (no counter holds them)
 import type { SavedTable } from '../../../bindings/iptables/save.js';
 import type { IptablesFamily } from '../../../bindings/iptables/run.js';
-import type { IpvsStats } from '../../../bindings/ipvs/types.js';
+import { AF_INET, ZERO_STATS, type IpvsStats } from '../../../bindings/ipvs/types.js';
 import type { IpvsEntry } from '../ipvs/convert.js';
 import { DRIFT, readTables } from './read.js';
-import { AF_INET } from '../../../bindings/ipvs/types.js';
 import { CHAINS } from './rules.js';
 
 /** Counters holding only a connection count. */
 export function connectionStats(conns: bigint): IpvsStats {
-  return {
-    conns,
-    inPackets: 0n,
-    outPackets: 0n,
-    inBytes: 0n,
-    outBytes: 0n,
-    cps: 0n,
-    inPps: 0n,
-    outPps: 0n,
-    inBps: 0n,
-    outBps: 0n,
-  };
+  return { ...ZERO_STATS, conns };
 }
 
 /** Packets of the chain's DNAT rules by their `--to-destination` text (0 without counters). */

@@ -3,7 +3,6 @@
 import { IpvsClient, type IpvsOp } from '../../../bindings/ipvs/client.js';
 import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
 import type { IpvsService } from '../../../bindings/ipvs/types.js';
-import { deleteFlows } from '../../../bindings/conntrack.js';
 import { RtnlClient, type AddressChange } from '../../../bindings/rtnl/client.js';
 import type { InterfaceAddress } from '../../../bindings/rtnl/codec.js';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../../../bindings/rtnl/constants.js';
 import type { VirtualServerKey } from '../../model/types.js';
 import type { AddressOp, Op } from '../../reconcile/diff.js';
+import { forgetRemovedUdpFlows } from '../udp-flows.js';
 import type { Backend, CleanupReport, ObservedState, OpResult } from '../backend.js';
 import type { IpvsEntry } from './convert.js';
 import { ipvsServiceKey } from './key.js';
@@ -151,9 +151,9 @@ export class IpvsBackend implements Backend {
       rs.forEach((r, k) => {
         results[ipvs[k] as number] = r;
       });
-      await this.forgetUdpFlows(ipvsOps, rs);
     }
     if (unbinds.length > 0) await this.changeAddresses(ops, unbinds, 'delete', results);
+    await forgetRemovedUdpFlows(ops, results, this.options.warn);
     return results;
   }
 
@@ -189,26 +189,6 @@ export class IpvsBackend implements Backend {
         !r.ok && op === 'delete' && (r.error as { code?: string }).code === 'EADDRNOTAVAIL';
       results[i] = r.ok || gone ? { ok: true } : { ok: false, error: r.error };
     });
-  }
-
-  private async forgetUdpFlows(ops: readonly IpvsOp[], rs: readonly OpResult[]): Promise<void> {
-    const work: Promise<unknown>[] = [];
-    ops.forEach((o, k) => {
-      if (o.op !== 'deleteDestination' || o.service.protocol !== 17 || !rs[k]?.ok) return;
-      work.push(
-        deleteFlows({
-          protocol: 'udp',
-          address: o.service.address,
-          port: o.service.port,
-          natAddress: o.destination.address,
-        }).catch((e: unknown) =>
-          this.options.warn?.(
-            `conntrack: removing UDP flows to ${o.service.address}:${o.service.port} via ${o.destination.address}: ${(e as Error).message}`,
-          ),
-        ),
-      );
-    });
-    await Promise.all(work);
   }
 
   async cleanup(): Promise<CleanupReport> {

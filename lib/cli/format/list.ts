@@ -6,7 +6,7 @@ import {
   type IpvsDestination,
   type IpvsInfo,
   type IpvsService,
-  type IpvsStats,
+  ZERO_STATS,
 } from '../../../bindings/ipvs/types.js';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED_ANY, schedFlagsText } from './flags.js';
 import { dottedMask } from './inet.js';
@@ -39,19 +39,6 @@ export const DEFAULT_LIST_FORMAT: ListFormat = {
   tunInfo: false,
   exact: false,
   nosort: false,
-};
-
-const ZERO_STATS: IpvsStats = {
-  conns: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  cps: 0n,
-  inPps: 0n,
-  outPps: 0n,
-  inBps: 0n,
-  outBps: 0n,
 };
 
 /** NVERSION: major.minor.patch from 0xMMmmpp. */
