@@ -15,10 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestApiServer } from '../../test/fixtures/apiserver/index.js';
 import { Daemon, type LogLine } from '../sync-lib/daemon.js';
-import { endpoint, serviceObject, sliceObject } from '../sync-lib/objects.js';
+import { endpoint, NODE, seedCluster, sliceObject } from '../sync-lib/objects.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/kube-ipvs.js');
-const NODE = 'bench-node';
 const COLD_TIMEOUT_MS = 30 * 60_000;
 const STEP_TIMEOUT_MS = 300_000;
 
@@ -91,20 +90,7 @@ async function main(): Promise<void> {
   const api = await TestApiServer.start();
   let daemon: Daemon | undefined;
   try {
-    const endpoints: string[][] = [];
-    for (let i = 0; i < services; i++) {
-      endpoints.push(Array.from({ length: dests }, (_, j) => endpoint(i, j)));
-      api.create('services', serviceObject(i));
-      api.create('endpointslices', sliceObject(i, endpoints[i] ?? []));
-    }
-    api.create('nodes', { metadata: { name: NODE } });
-    const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\n' +
-        'minSyncPeriod: 0s\nsyncPeriod: 1h\n',
-    );
+    const { endpoints, kubeconfig, config } = seedCluster(api, dir, services, dests);
     process.env.PATH = `${recordingPath(dir, inputs, flavour)}:${process.env.PATH ?? ''}`;
     log(
       `api server holds ${services} Services × ${dests} endpoints; starting kube-ipvs run (iptables ${flavour})`,

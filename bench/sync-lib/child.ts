@@ -11,10 +11,17 @@ import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
 import { AF_INET } from '../../bindings/ipvs/types.js';
 import { TestApiServer } from '../../test/fixtures/apiserver/index.js';
 import { Daemon, type LogLine } from './daemon.js';
-import { endpoint, serviceObject, sliceObject, SERVICE_PORT, TARGET_PORT, vip } from './objects.js';
+import {
+  endpoint,
+  NODE,
+  seedCluster,
+  SERVICE_PORT,
+  sliceObject,
+  TARGET_PORT,
+  vip,
+} from './objects.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/kube-ipvs.js');
-const NODE = 'bench-node';
 const RESYNCS = 3;
 /** Bounds for waiting on the daemon. */
 const COLD_TIMEOUT_MS = 15 * 60_000;
@@ -46,21 +53,7 @@ async function main(): Promise<void> {
   const ipvs = await IpvsClient.open({ timeoutMs: 120_000 });
   let daemon: Daemon | undefined;
   try {
-    const endpoints: string[][] = [];
-    for (let i = 0; i < services; i++) {
-      endpoints.push(Array.from({ length: dests }, (_, j) => endpoint(i, j)));
-      api.create('services', serviceObject(i));
-      api.create('endpointslices', sliceObject(i, endpoints[i] ?? []));
-    }
-    api.create('nodes', { metadata: { name: NODE } });
-    const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\n' +
-        // No periodic resync in the way of the measured ones; every change synced at once.
-        'minSyncPeriod: 0s\nsyncPeriod: 1h\n',
-    );
+    const { endpoints, kubeconfig, config } = seedCluster(api, dir, services, dests);
     log(`api server holds ${services} Services × ${dests} endpoints; starting kube-ipvs run`);
 
     // Cold start: process start → the first full sync's "synced" line (logged once every

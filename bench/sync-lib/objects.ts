@@ -1,9 +1,13 @@
 // The bench's cluster: Service i is a ClusterIP 10.100.x.y:80 (TCP, rr) whose one
 // EndpointSlice holds DESTS ready endpoints 10.(200+j).x.y:8080. The same rules in
 // ipvsadm's restore syntax are the `ipvsadm -R` anchor.
-import type { KubeObject } from '../../test/fixtures/apiserver/index.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject, TestApiServer } from '../../test/fixtures/apiserver/index.js';
 
 export const NAMESPACE = 'bench';
+/** The node the bench's daemon runs as. */
+export const NODE = 'bench-node';
 export const SERVICE_PORT = 80;
 export const TARGET_PORT = 8080;
 
@@ -53,4 +57,39 @@ export function restoreInput(services: number, dests: number): string {
       lines.push(`-a -t ${v} -r ${endpoint(i, j)}:${TARGET_PORT} -m -w 1`);
   }
   return lines.join('\n') + '\n';
+}
+
+export interface BenchCluster {
+  /** Endpoints of Service i, as its slice holds them. */
+  endpoints: string[][];
+  kubeconfig: string;
+  config: string;
+}
+
+/**
+ * Fills the test API server with SERVICES × DESTS and writes, in `dir`, the kubeconfig and
+ * the config file the daemon runs with.
+ */
+export function seedCluster(
+  api: TestApiServer,
+  dir: string,
+  services: number,
+  dests: number,
+): BenchCluster {
+  const endpoints: string[][] = [];
+  for (let i = 0; i < services; i++) {
+    endpoints.push(Array.from({ length: dests }, (_, j) => endpoint(i, j)));
+    api.create('services', serviceObject(i));
+    api.create('endpointslices', sliceObject(i, endpoints[i] ?? []));
+  }
+  api.create('nodes', { metadata: { name: NODE } });
+  const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    'apiVersion: kube-ipvs.io/v1alpha1\nkind: KubeIpvsConfiguration\n' +
+      // No periodic resync in the way of the measured ones; every change synced at once.
+      'minSyncPeriod: 0s\nsyncPeriod: 1h\n',
+  );
+  return { endpoints, kubeconfig, config };
 }
