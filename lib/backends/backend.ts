@@ -9,6 +9,15 @@ import type { VirtualServerKey } from '../model/types.js';
 
 export type BackendMode = 'ipvs' | 'iptables';
 
+/**
+ * IPVS answers only for local addresses, so its virtual addresses are bound on the dummy
+ * interface; iptables rules match the addresses without binding them, and its backend takes
+ * address operations as done.
+ */
+export function bindsAddresses(mode: BackendMode): boolean {
+  return mode === 'ipvs';
+}
+
 export interface ObservedState {
   /** The virtual servers the backend owns, by key, with their real servers. */
   readonly entries: Map<VirtualServerKey, IpvsEntry>;

@@ -1,4 +1,5 @@
 // `kube-ipvs plan`: what `run` would change now, without changing it.
+import { bindsAddresses } from '../../backends/backend.js';
 import { formatOp } from '../format/ops.js';
 import type { Command } from './io.js';
 import { openProxy, parseProxyFlags, PROXY_USAGE } from './proxy.js';
@@ -16,7 +17,10 @@ export const planCommand: Command = {
     if (!proxy) return 1;
     try {
       await proxy.ready(SYNC_WAIT_MS);
-      const ops = await proxy.reconciler.plan();
+      const binds = bindsAddresses(proxy.backend.mode);
+      const ops = (await proxy.reconciler.plan()).filter(
+        (op) => binds || (op.op !== 'bindAddress' && op.op !== 'unbindAddress'),
+      );
       for (const op of ops) io.stdout(`${formatOp(op, proxy.config.interface)}\n`);
       return ops.length === 0 ? 0 : 2;
     } catch (e) {
