@@ -10,28 +10,39 @@ import type {
   V1Service,
   V1ServiceStatus,
 } from '@kubernetes/client-node';
+import { TRIGGER_TIME_ANNOTATION } from './store.js';
 
 /** Annotations that carry a copy of the object and are never read. */
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
-function slimMeta(m: V1ObjectMeta | undefined, annotations: boolean): V1ObjectMeta {
+/**
+ * A Service's annotations (schedulers) are read whole; of a slice's, only the change
+ * trigger time (network programming latency).
+ */
+type KeptAnnotations = 'all' | readonly string[];
+
+function slimMeta(m: V1ObjectMeta | undefined, annotations: KeptAnnotations): V1ObjectMeta {
   const out: V1ObjectMeta = {};
   if (m === undefined) return out;
   if (m.namespace !== undefined) out.namespace = m.namespace;
   if (m.name !== undefined) out.name = m.name;
+  // Events name the object they are about by uid (kubectl describe matches on it).
+  if (m.uid !== undefined) out.uid = m.uid;
   // The store skips an object whose resourceVersion it has; ListWatch resumes from it.
   if (m.resourceVersion !== undefined) out.resourceVersion = m.resourceVersion;
   if (m.labels !== undefined) out.labels = m.labels;
-  if (annotations && m.annotations !== undefined) {
-    const kept = Object.entries(m.annotations).filter(([k]) => !DROPPED_ANNOTATIONS.includes(k));
+  if (m.annotations !== undefined) {
+    const kept = Object.entries(m.annotations).filter(([k]) =>
+      annotations === 'all' ? !DROPPED_ANNOTATIONS.includes(k) : annotations.includes(k),
+    );
     if (kept.length > 0) out.annotations = Object.fromEntries(kept);
   }
   return out;
 }
 
-/** metadata (name, namespace, resourceVersion, labels, annotations), spec, status.loadBalancer. */
+/** metadata (name, namespace, uid, resourceVersion, labels, annotations), spec, status.loadBalancer. */
 export function slimService(s: V1Service): V1Service {
-  const out: V1Service = { metadata: slimMeta(s.metadata, true) };
+  const out: V1Service = { metadata: slimMeta(s.metadata, 'all') };
   if (s.spec !== undefined) out.spec = s.spec;
   const lb = s.status?.loadBalancer;
   if (lb !== undefined) out.status = { loadBalancer: lb } satisfies V1ServiceStatus;
@@ -47,10 +58,13 @@ function slimEndpoint(e: V1Endpoint): V1Endpoint {
   return out;
 }
 
-/** metadata (name, namespace, resourceVersion, labels), addressType, ports, endpoints' addresses, conditions and node. */
+/**
+ * metadata (name, namespace, uid, resourceVersion, labels, the trigger time annotation),
+ * addressType, ports, endpoints' addresses, conditions and node.
+ */
 export function slimSlice(s: V1EndpointSlice): V1EndpointSlice {
   const out: V1EndpointSlice = {
-    metadata: slimMeta(s.metadata, false),
+    metadata: slimMeta(s.metadata, [TRIGGER_TIME_ANNOTATION]),
     addressType: s.addressType,
     endpoints: Array.isArray(s.endpoints) ? s.endpoints.map(slimEndpoint) : s.endpoints,
   };

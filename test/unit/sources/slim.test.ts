@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { translate } from '../../../lib/model/index.js';
 import { slimService, slimSlice } from '../../../lib/sources/slim.js';
+import { TRIGGER_TIME_ANNOTATION } from '../../../lib/sources/store.js';
 import { A1, B1, NODE_A, config, slice, svc } from '../model/fixtures.js';
 
 const managedFields = [
@@ -55,7 +56,16 @@ function fullSlice(): V1EndpointSlice {
     [A1, { ...B1, ready: false, serving: true, terminating: true }],
     [{ name: 'http', port: 8080 }],
   );
-  s.metadata = { ...s.metadata, resourceVersion: '7', uid: 'u', managedFields };
+  s.metadata = {
+    ...s.metadata,
+    resourceVersion: '7',
+    uid: 'u',
+    managedFields,
+    annotations: {
+      [TRIGGER_TIME_ANNOTATION]: '2026-12-01T10:00:00Z',
+      'endpoints.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+    },
+  };
   s.endpoints = (s.endpoints ?? []).map((e) => ({
     ...e,
     zone: 'z1',
@@ -72,6 +82,7 @@ describe('sources/slim', function () {
     expect(s.metadata).to.deep.equal({
       namespace: 'default',
       name: 'svc-web',
+      uid: 'c0ffee',
       resourceVersion: '42',
       annotations: { 'kube-ipvs.io/scheduler': 'sh', 'kube-ipvs.io/scheduler-flags': 'sh-port' },
     });
@@ -81,8 +92,10 @@ describe('sources/slim', function () {
     expect(sl.metadata).to.deep.equal({
       namespace: 'default',
       name: 'svc-web-abc',
+      uid: 'u',
       resourceVersion: '7',
       labels: { 'kubernetes.io/service-name': 'svc-web' },
+      annotations: { [TRIGGER_TIME_ANNOTATION]: '2026-12-01T10:00:00Z' },
     });
     expect(sl.endpoints).to.deep.equal([
       { addresses: ['10.244.1.5'], conditions: {}, nodeName: 'node-a' },
