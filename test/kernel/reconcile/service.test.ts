@@ -1,6 +1,6 @@
 // Service behaviour with real connections through IPVS in the kernel inside UML: the
 // shared scenarios of test/harness/scenarios/service.ts (the iptables backend runs the
-// same ones on the host kernel). The bridge lab has no IPv6, so that scenario skips here.
+// same ones on the host kernel), on the routed dual-stack lab so IPv6 runs here too.
 import { assertInUml } from '../../harness/in-uml.js';
 import { serviceScenarios } from '../../harness/scenarios/service.js';
 
@@ -9,7 +9,7 @@ describe('Services through IPVS with real connections, in the kernel', function 
   serviceScenarios({
     backend: 'ipvs',
     check: assertInUml,
-    lab: {},
+    lab: { pods: 'routed' },
     // /run is a tmpfs inside UML: inotify sees changes there.
     tmpRoot: '/run',
     drains: true,
