@@ -135,7 +135,7 @@ export async function selectBackend(
     const ipvs = await IpvsBackend.open(options);
     // A node that ran the fallback before (IPVS appeared since) keeps its service chains
     // until something removes them; they would answer before IPVS does. plan changes nothing.
-    if (probe) await removeIptablesBackend(openIptables, options.info);
+    if (probe) await removeIptablesBackend(options.info);
     return ipvs;
   }
   if (choice === 'ipvs') throw new BackendUnavailableError(`IPVS cannot be used: ${problem}`);
@@ -144,11 +144,8 @@ export async function selectBackend(
   return openIptables();
 }
 
-async function removeIptablesBackend(
-  open: () => Promise<Backend>,
-  info: ((message: string) => void) | undefined,
-): Promise<void> {
-  const iptables = await open();
+async function removeIptablesBackend(info: ((message: string) => void) | undefined): Promise<void> {
+  const iptables = IptablesBackend.forCleanup();
   try {
     const removed = await iptables.cleanup();
     if (removed.other.length > 0)

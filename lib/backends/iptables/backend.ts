@@ -99,6 +99,14 @@ export class IptablesBackend implements Backend {
     return new IptablesBackend(RtnlClient.open(), options);
   }
 
+  /**
+   * Only to remove what an earlier run left (a node that has IPVS again): it loads no
+   * module and opens no rtnetlink socket, since a node without leftovers needs neither.
+   */
+  static forCleanup(options: IptablesBackendOptions = {}): IptablesBackend {
+    return new IptablesBackend(undefined, options);
+  }
+
   close(): void {
     this.rtnl?.close();
   }
