@@ -7,12 +7,11 @@
 // cold sync, then single-endpoint changes with the rules each wrote), and
 // `iptables-restore` of the whole ruleset that run left (as iptables-save printed it) into
 // another fresh namespace, the anchor. Prints medians and writes bench/results/iptables.json.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, must, report, timed } from './lib/run.js';
+import { median, must, report, runJsonChild, timed } from './lib/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'iptables-lib', 'child.js');
@@ -51,28 +50,6 @@ async function dropNs(name: string): Promise<void> {
   created.delete(name);
 }
 
-function runChild(ns: string, args: string[]): Promise<ChildOut> {
-  return new Promise((res, rej) => {
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, child, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => process.stdout.write(s));
-    p.on('error', rej);
-    p.on('close', (code) => {
-      if (code !== 0) return rej(new Error(`iptables child: exit ${code}`));
-      try {
-        res(JSON.parse(out) as ChildOut);
-      } catch (e) {
-        rej(
-          new Error(`iptables child: bad output ${JSON.stringify(out)}: ${(e as Error).message}`),
-        );
-      }
-    });
-  });
-}
-
 async function main(
   services: number,
   dests: number,
@@ -93,7 +70,13 @@ async function main(
       let ns = await freshNs();
       try {
         runs.push(
-          await runChild(ns, [String(services), String(dests), String(changes), saveFile, flavour]),
+          await runJsonChild<ChildOut>(ns, child, 'iptables', [
+            String(services),
+            String(dests),
+            String(changes),
+            saveFile,
+            flavour,
+          ]),
         );
       } finally {
         await dropNs(ns);

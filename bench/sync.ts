@@ -4,12 +4,11 @@
 // (bench/sync-lib/child.ts: cold start, peak RSS, full resync with no drift, single-endpoint
 // change latency and write messages), and `ipvsadm -R` of the same rules in another fresh
 // netns. Prints medians and writes bench/results/sync.json.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMain } from './lib/main.js';
-import { dropNs, freshNs, median, must, report, timed } from './lib/run.js';
+import { dropNs, freshNs, median, must, report, runJsonChild, timed } from './lib/run.js';
 import { restoreInput } from './sync-lib/objects.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,27 +34,6 @@ interface ChildOut {
   peak_rss_mb: number;
 }
 
-/** The child, its progress on our stdout (UML's console), its JSON result from its stdout. */
-function runChild(ns: string, args: string[]): Promise<ChildOut> {
-  return new Promise((res, rej) => {
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, child, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => process.stdout.write(s));
-    p.on('error', rej);
-    p.on('close', (code) => {
-      if (code !== 0) return rej(new Error(`sync child: exit ${code}`));
-      try {
-        res(JSON.parse(out) as ChildOut);
-      } catch (e) {
-        rej(new Error(`sync child: bad output ${JSON.stringify(out)}: ${(e as Error).message}`));
-      }
-    });
-  });
-}
-
 function loadavg(): string {
   return readFileSync('/proc/loadavg', 'utf8').trim();
 }
@@ -79,7 +57,13 @@ async function inner(
 
     ns = await freshNs('bench-sync');
     try {
-      runs.push(await runChild(ns, [String(services), String(dests), String(updates)]));
+      runs.push(
+        await runJsonChild<ChildOut>(ns, child, 'sync', [
+          String(services),
+          String(dests),
+          String(updates),
+        ]),
+      );
     } finally {
       await dropNs(ns);
     }

@@ -90,3 +90,31 @@ export function report(
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
 }
+
+/** `node CHILD ARGS` inside `ns`: its progress (stderr) on our stdout, its JSON result from its stdout. */
+export function runJsonChild<T>(
+  ns: string,
+  child: string,
+  label: string,
+  args: string[],
+): Promise<T> {
+  return new Promise((res, rej) => {
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, child, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => process.stdout.write(s));
+    p.on('error', rej);
+    p.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`${label} child: exit ${code}`));
+      try {
+        res(JSON.parse(out) as T);
+      } catch (e) {
+        rej(
+          new Error(`${label} child: bad output ${JSON.stringify(out)}: ${(e as Error).message}`),
+        );
+      }
+    });
+  });
+}
