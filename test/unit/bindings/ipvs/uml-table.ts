@@ -9,24 +9,13 @@ import {
   type IpvsDestination,
   type IpvsService,
   type IpvsStats,
+  ZERO_STATS,
 } from '../../../../bindings/ipvs/types.js';
 
 /** The generic-netlink id the UML kernel gave IPVS (ctrl-getfamily-ipvs.hex). */
 export const UML_IPVS_FAMILY = 28;
 
-const stats = (s: Partial<IpvsStats>): IpvsStats => ({
-  conns: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  cps: 0n,
-  inPps: 0n,
-  outPps: 0n,
-  inBps: 0n,
-  outBps: 0n,
-  ...s,
-});
+const stats = (s: Partial<IpvsStats>): IpvsStats => ({ ...ZERO_STATS, ...s });
 
 // One TCP SYN of 60 bytes; two UDP datagrams of 40 + 8 + 10 bytes. Rates: ipvsadm --rate.
 const tcpStats = stats({ conns: 1n, inPackets: 1n, inBytes: 60n, inBps: 7n });

@@ -1,5 +1,10 @@
 // Builders for IPVS objects in renderer tests.
-import type { IpvsDestination, IpvsService, IpvsStats } from '../../../../bindings/ipvs/types.js';
+import {
+  ZERO_STATS,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsStats,
+} from '../../../../bindings/ipvs/types.js';
 
 export function svc(o: Partial<IpvsService>): IpvsService {
   return {
@@ -37,17 +42,5 @@ export function dest(o: Partial<IpvsDestination>): IpvsDestination {
 }
 
 export function stats(o: Partial<IpvsStats>): IpvsStats {
-  return {
-    conns: 0n,
-    inPackets: 0n,
-    outPackets: 0n,
-    inBytes: 0n,
-    outBytes: 0n,
-    cps: 0n,
-    inPps: 0n,
-    outPps: 0n,
-    inBps: 0n,
-    outBps: 0n,
-    ...o,
-  };
+  return { ...ZERO_STATS, ...o };
 }
