@@ -15,7 +15,12 @@ import { hideIpvsModules } from '../../harness/hide-ipvs.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
-import { API_NODE, connectApiServer, disconnectApiServer } from '../reconcile/api-link.js';
+import {
+  API_NODE,
+  connectApiServer,
+  createLabNode,
+  disconnectApiServer,
+} from '../reconcile/api-link.js';
 
 const NODE = 'node-a';
 const VIP = '10.96.5.10';
@@ -69,10 +74,7 @@ describe('backend auto on a kernel without IPVS modules falls back to iptables (
     dir = mkdtempSync('/run/kube-ipvs-fallback-');
     api.writeKubeconfig(join(dir, 'kubeconfig'));
     d.writeConfig(join(dir, 'config.yaml'), `metricsBindAddress: 0.0.0.0:${METRICS_PORT}\n`);
-    api.create('nodes', {
-      metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
-      status: { addresses: [{ type: 'InternalIP', address: lab.nodeAddress }] },
-    });
+    createLabNode(api, lab, NODE);
     const service: KubeObject = {
       metadata: { namespace: 'default', name: 'web' },
       spec: {

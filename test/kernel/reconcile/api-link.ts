@@ -44,3 +44,11 @@ export async function disconnectApiServer(api: TestApiServer | undefined): Promi
   await api?.close();
   await run('ip', ['link', 'del', API_ROOT.dev]).catch(() => undefined);
 }
+
+/** The Node object of the lab's node, named `name`, its InternalIP the node's client-link address. */
+export function createLabNode(api: TestApiServer, lab: Lab, name: string): void {
+  api.create('nodes', {
+    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    status: { addresses: [{ type: 'InternalIP', address: lab.nodeAddress }] },
+  });
+}

@@ -14,7 +14,7 @@ import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
 import * as d from '../../harness/daemon.js';
-import { connectApiServer, disconnectApiServer } from './api-link.js';
+import { connectApiServer, createLabNode, disconnectApiServer } from './api-link.js';
 
 const NODE = 'node-a';
 const NODE_PORT = 30080;
@@ -155,10 +155,7 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
     configFile = join(dir, 'config.yaml');
     kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
     d.writeConfig(configFile);
-    api.create('nodes', {
-      metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
-      status: { addresses: [{ type: 'InternalIP', address: lab.nodeAddress }] },
-    });
+    createLabNode(api, lab, NODE);
     daemon = new d.Daemon(lab.node, common);
   });
 

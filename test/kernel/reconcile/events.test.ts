@@ -14,7 +14,7 @@ import { run } from '../../harness/exec.js';
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
-import { connectApiServer, disconnectApiServer } from './api-link.js';
+import { connectApiServer, createLabNode, disconnectApiServer } from './api-link.js';
 import * as d from '../../harness/daemon.js';
 
 const NODE = 'node-a';
@@ -132,10 +132,7 @@ describe('kube-ipvs run: Kubernetes Events and lvsadm --k8s, in the kernel (issu
     configFile = join(dir, 'config.yaml');
     kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
     d.writeConfig(configFile);
-    api.create('nodes', {
-      metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
-      status: { addresses: [{ type: 'InternalIP', address: lab.nodeAddress }] },
-    });
+    createLabNode(api, lab, NODE);
     daemon = new d.Daemon(lab.node, () => [
       '--kubeconfig',
       kubeconfig,

@@ -9,7 +9,12 @@ import type { KubeObject, TestApiServer } from '../../fixtures/apiserver/index.j
 import { assertInUml } from '../../harness/in-uml.js';
 import { deleteAllNetns } from '../../harness/netns.js';
 import { buildLab, type Lab } from '../../harness/topology.js';
-import { API_NODE, connectApiServer, disconnectApiServer } from '../reconcile/api-link.js';
+import {
+  API_NODE,
+  connectApiServer,
+  createLabNode,
+  disconnectApiServer,
+} from '../reconcile/api-link.js';
 import * as d from '../../harness/daemon.js';
 
 const NODE = 'node-a';
@@ -125,10 +130,7 @@ describe('kube-ipvs run serves metrics, health and health-check node ports, in t
     const kubeconfig = api.writeKubeconfig(join(dir, 'kubeconfig'));
     // /metrics on every address, so this process reaches it over the API link.
     d.writeConfig(configFile, 'metricsBindAddress: 0.0.0.0:10249\n');
-    api.create('nodes', {
-      metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
-      status: { addresses: [{ type: 'InternalIP', address: lab.nodeAddress }] },
-    });
+    createLabNode(api, lab, NODE);
     daemon = new d.Daemon(lab.node, () => [
       '--kubeconfig',
       kubeconfig,
