@@ -6,6 +6,7 @@
 // and iptables-legacy. A kernel without nftables NAT (no nft_chain_nat) refuses the nft
 // flavour's nat table; the legacy one then still works, so the caller may switch.
 import { runCommand } from '../command.js';
+import { toolVersion } from '../version.js';
 
 export type IptablesFamily = 4 | 6;
 export type IptablesFlavour = 'default' | 'legacy';
@@ -47,12 +48,9 @@ export function iptablesRunner(
 
 /** What the `iptables` command is here: nft (iptables-nft) or legacy; undefined if absent. */
 export async function iptablesVariant(): Promise<'nft' | 'legacy' | undefined> {
-  try {
-    const r = await runCommand('iptables', ['--version'], { timeoutMs: 10_000 });
-    if (r.stdout.includes('nf_tables')) return 'nft';
-    if (r.stdout.includes('legacy')) return 'legacy';
-    return undefined;
-  } catch {
-    return undefined;
-  }
+  const v = await toolVersion('iptables', ['--version']);
+  if (!v.ok) return undefined;
+  if (v.line.includes('nf_tables')) return 'nft';
+  if (v.line.includes('legacy')) return 'legacy';
+  return undefined;
 }
