@@ -369,4 +369,165 @@ describe('test API server fixture (protocol)', function () {
     expect(list.items).to.have.length(1);
     expect(api.answering).to.equal(true);
   });
+
+  describe('chunked lists (limit, continue)', () => {
+    interface Page {
+      /** The HTTP status (a Status body's own `status` is Failure). */
+      http: number;
+      metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+      items: Array<{ kind?: string; metadata: { namespace?: string; name: string } }>;
+      code?: number;
+      reason?: string;
+      message?: string;
+    }
+
+    async function get(path: string): Promise<Page> {
+      const res = await fetch(`${api.url}${path}`);
+      return { ...((await res.json()) as Omit<Page, 'http'>), http: res.status };
+    }
+
+    const names = (p: Page) => p.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
+
+    /** Five Services created out of key order; keys sort by code unit ('a-b' < 'a/'). */
+    function seed(): void {
+      api.create('services', service('b', 's1', '10.0.0.1'));
+      api.create('services', service('a', 's2', '10.0.0.2'));
+      api.create('services', service('a-b', 's3', '10.0.0.3'));
+      api.create('services', service('a', 's1', '10.0.0.4'));
+      api.create('services', service('c', 's1', '10.0.0.5'));
+    }
+
+    it('pages in key order with continue and remainingItemCount, every page from the first page snapshot', async () => {
+      api = await TestApiServer.start();
+      seed();
+      const rv = String(api.resourceVersion);
+      const first = await get('/api/v1/services?limit=2');
+      expect(first.http).to.equal(200);
+      expect(names(first)).to.deep.equal(['a-b/s3', 'a/s1']);
+      expect(first.items[0]?.kind).to.equal(undefined);
+      expect(first.metadata.resourceVersion).to.equal(rv);
+      expect(first.metadata.remainingItemCount).to.equal(3);
+      // The token is what kube-apiserver's storage encodes: {v, rv, start}, base64url.
+      const token = JSON.parse(
+        Buffer.from(first.metadata.continue ?? '', 'base64url').toString('utf8'),
+      ) as Record<string, unknown>;
+      expect(token).to.deep.equal({ v: 'meta.k8s.io/v1', rv: Number(rv), start: 'a/s1\u0000' });
+      // Changes between pages do not show in the rest of the list.
+      api.delete('services', 'b', 's1');
+      api.create('services', service('a', 's9', '10.0.0.9'));
+      api.update('services', service('c', 's1', '10.0.0.5', 81));
+      const second = await get(
+        `/api/v1/services?limit=2&continue=${encodeURIComponent(first.metadata.continue ?? '')}`,
+      );
+      expect(names(second)).to.deep.equal(['a/s2', 'b/s1']);
+      expect(second.metadata.resourceVersion).to.equal(rv);
+      expect(second.metadata.remainingItemCount).to.equal(1);
+      const third = await get(`/api/v1/services?limit=2&continue=${second.metadata.continue}`);
+      expect(names(third)).to.deep.equal(['c/s1']);
+      expect(third.metadata).to.deep.equal({ resourceVersion: rv });
+      // A limit that covers everything: one page, no token.
+      expect((await get('/api/v1/services?limit=5')).metadata).to.deep.equal({
+        resourceVersion: String(api.resourceVersion),
+      });
+    });
+
+    it('with a selector the limit counts matching items and no remainingItemCount is given', async () => {
+      api = await TestApiServer.start();
+      seed();
+      const sel = encodeURIComponent('metadata.name=s1');
+      const first = await get(`/api/v1/services?limit=2&fieldSelector=${sel}`);
+      expect(names(first)).to.deep.equal(['a/s1', 'b/s1']);
+      expect(first.metadata.remainingItemCount).to.equal(undefined);
+      expect(first.metadata.continue).to.be.a('string');
+      const second = await get(
+        `/api/v1/services?limit=2&fieldSelector=${sel}&continue=${first.metadata.continue}`,
+      );
+      expect(names(second)).to.deep.equal(['c/s1']);
+      expect(second.metadata.continue).to.equal(undefined);
+      const ns = await get('/api/v1/namespaces/a/services?limit=1');
+      expect(names(ns)).to.deep.equal(['a/s1']);
+      expect(ns.metadata.remainingItemCount).to.equal(1);
+    });
+
+    it('pages an Exact list at an older version; resourceVersion=0 ignores limit', async () => {
+      api = await TestApiServer.start();
+      seed();
+      const rv = api.resourceVersion;
+      api.delete('services', 'a', 's1');
+      const old = await get(
+        `/api/v1/services?limit=3&resourceVersion=${rv}&resourceVersionMatch=Exact`,
+      );
+      expect(names(old)).to.deep.equal(['a-b/s3', 'a/s1', 'a/s2']);
+      expect(old.metadata.resourceVersion).to.equal(String(rv));
+      const rest = await get(`/api/v1/services?limit=3&continue=${old.metadata.continue}`);
+      expect(names(rest)).to.deep.equal(['b/s1', 'c/s1']);
+      expect(rest.metadata.resourceVersion).to.equal(String(rv));
+      const any = await get('/api/v1/services?limit=1&resourceVersion=0');
+      expect(any.items).to.have.length(4);
+      expect(any.metadata.continue).to.equal(undefined);
+    });
+
+    it('a continue token older than the history floor is 410 Expired (history expired between pages)', async () => {
+      api = await TestApiServer.start();
+      seed();
+      const seen: string[] = [];
+      api.afterListPage = (p) => {
+        seen.push(`${p.resource}@${p.resourceVersion}`);
+        // A write, then compaction past the snapshot, before the client asks again.
+        api.create('services', service('d', 's1', '10.0.0.6'));
+        api.expireHistory();
+      };
+      const rv = api.resourceVersion;
+      const first = await get('/api/v1/services?limit=2');
+      expect(seen).to.deep.equal([`services@${rv}`]);
+      const gone = await get(`/api/v1/services?limit=2&continue=${first.metadata.continue}`);
+      expect(gone).to.deep.include({ http: 410, code: 410, reason: 'Expired' });
+      expect(gone.message).to.equal(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+      );
+    });
+
+    it('400 for continue with a resourceVersion and for a token that does not decode; 422 with resourceVersionMatch', async () => {
+      api = await TestApiServer.start();
+      seed();
+      const first = await get('/api/v1/services?limit=2');
+      const cont = first.metadata.continue ?? '';
+      const withRv = await get(`/api/v1/services?limit=2&continue=${cont}&resourceVersion=3`);
+      expect(withRv).to.deep.include({ http: 400, reason: 'BadRequest' });
+      expect(withRv.message).to.equal(
+        'specifying resource version is not allowed when using continue',
+      );
+      // resourceVersion=0 is allowed beside continue, as in kube-apiserver.
+      const zero = await get(`/api/v1/services?limit=2&continue=${cont}&resourceVersion=0`);
+      expect(names(zero)).to.deep.equal(['a/s2', 'b/s1']);
+      for (const bad of [
+        'not*base64',
+        Buffer.from('not json').toString('base64url'),
+        Buffer.from(JSON.stringify({ v: 'other/v1', rv: 3, start: 'a/' })).toString('base64url'),
+        Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: 'x', start: 'a/' })).toString(
+          'base64url',
+        ),
+      ]) {
+        const r = await get(`/api/v1/services?limit=2&continue=${bad}`);
+        expect(r, bad).to.deep.include({ http: 400, reason: 'BadRequest' });
+        expect(r.message, bad).to.match(/^invalid continue token: /);
+      }
+      const match = await get(
+        `/api/v1/services?limit=2&continue=${cont}&resourceVersionMatch=Exact`,
+      );
+      expect(match).to.deep.include({ http: 422, reason: 'Invalid' });
+      expect((await get('/api/v1/services?limit=x')).http).to.equal(400);
+    });
+
+    it('listChunking: false ignores limit and continue, as a server without chunking', async () => {
+      api = await TestApiServer.start({ listChunking: false });
+      seed();
+      const all = await get('/api/v1/services?limit=2');
+      expect(names(all)).to.deep.equal(['a-b/s3', 'a/s1', 'a/s2', 'b/s1', 'c/s1']);
+      expect(all.metadata).to.deep.equal({ resourceVersion: String(api.resourceVersion) });
+      const again = await get('/api/v1/services?limit=2&continue=whatever');
+      expect(again.http).to.equal(200);
+      expect(again.items).to.have.length(5);
+    });
+  });
 });
