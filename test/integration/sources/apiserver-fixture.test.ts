@@ -343,6 +343,14 @@ describe('test API server fixture (protocol)', function () {
     api.failRequests({ count: 1, code: 503 });
     expect((await fetch(`${api.url}/api/v1/services`)).status).to.equal(503);
     expect((await fetch(`${api.url}/api/v1/services`)).status).to.equal(200);
+    api.failRequests({ count: 1, code: 403, reason: 'Forbidden', message: 'no list for you' });
+    const denied = await fetch(`${api.url}/api/v1/services`);
+    expect(denied.status).to.equal(403);
+    expect(await denied.json()).to.deep.include({
+      reason: 'Forbidden',
+      message: 'no list for you',
+      code: 403,
+    });
   });
 
   it('stopAnswering cuts watches and holds every request unanswered; resumeAnswering answers the held ones', async () => {
