@@ -16,6 +16,8 @@
 //  - It has no notion of "synced". Here: synced once the first list has been applied.
 //  - It has no notion of being connected. Here: downSince tells since when no watch stream
 //    has been open (the health endpoint needs to know the API server stopped answering).
+//  - Its list is a function given to it. Here: the collection path in pages (list.ts), raw
+//    JSON as the watch delivers it, transformed page by page.
 
 import {
   ListWatch,
@@ -24,6 +26,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { listAll } from './list.js';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -57,12 +60,10 @@ export interface InformerHandlers<T> {
 
 export interface InformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
-  /** Collection path, e.g. /api/v1/services. */
+  /** Collection path, e.g. /api/v1/services: listed (in pages) and watched. */
   path: string;
-  list: (opts: {
-    labelSelector?: string;
-    fieldSelector?: string;
-  }) => Promise<KubernetesListObject<T>>;
+  /** Items per list request (limit); default 500, as client-go's reflector. */
+  listPageSize?: number;
   labelSelector?: string;
   fieldSelector?: string;
   /** Server-side watch lifetime (timeoutSeconds); default 300. */
@@ -209,13 +210,13 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.down ??= Date.now();
     };
     const listFn = async (): Promise<KubernetesListObject<T>> => {
-      const list = await opts.list({
+      const list = await listAll<T>(opts.kubeConfig, opts.path, {
         ...(opts.labelSelector !== undefined ? { labelSelector: opts.labelSelector } : {}),
         ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
+        ...(opts.listPageSize !== undefined ? { pageSize: opts.listPageSize } : {}),
+        ...(opts.transform !== undefined ? { transform: opts.transform } : {}),
       });
       this.counters.lists++;
-      const t = opts.transform;
-      if (t) list.items = list.items.map((o) => t(o));
       // ListWatch applies the items in the continuation of this promise; a macrotask
       // later they are all in.
       setImmediate(() => this.listApplied());

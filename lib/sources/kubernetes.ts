@@ -2,9 +2,9 @@
 // into an ObjectSink. Services and EndpointSlices are filtered as kube-proxy filters them:
 // not those another proxy claims (service.kubernetes.io/service-proxy-name) and not headless
 // ones (service.kubernetes.io/headless). The Node is watched by name (fieldSelector).
+// Objects arrive as the API server's JSON (lists and watches alike): timestamps are
+// strings, not the Date objects client-node's generated API clients would make of them.
 import {
-  CoreV1Api,
-  DiscoveryV1Api,
   KubeConfig,
   type V1EndpointSlice,
   type V1Node,
@@ -22,6 +22,8 @@ export interface KubernetesSourceOptions {
   nodeName: string;
   sink: ObjectSink;
   labelSelector?: string;
+  /** Items per list request; default 500, as client-go's reflector. */
+  listPageSize?: number;
   watchTimeoutSeconds?: number;
   watchDeadlineSlackMs?: number;
   backoff?: Partial<BackoffOptions>;
@@ -49,11 +51,10 @@ export class KubernetesSource {
   private readonly node: ResilientInformer<V1Node>;
 
   constructor(opts: KubernetesSourceOptions) {
-    const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-    const discovery = opts.kubeConfig.makeApiClient(DiscoveryV1Api);
     const labelSelector = opts.labelSelector ?? PROXY_LABEL_SELECTOR;
     const common = {
       kubeConfig: opts.kubeConfig,
+      ...(opts.listPageSize !== undefined ? { listPageSize: opts.listPageSize } : {}),
       ...(opts.watchTimeoutSeconds !== undefined
         ? { watchTimeoutSeconds: opts.watchTimeoutSeconds }
         : {}),
@@ -69,7 +70,6 @@ export class KubernetesSource {
         path: '/api/v1/services',
         labelSelector,
         transform: slimService,
-        list: (q) => core.listServiceForAllNamespaces(q),
       },
       {
         upsert: (s) => sink.upsertService(s),
@@ -83,7 +83,6 @@ export class KubernetesSource {
         path: '/apis/discovery.k8s.io/v1/endpointslices',
         labelSelector,
         transform: slimSlice,
-        list: (q) => discovery.listEndpointSliceForAllNamespaces(q),
       },
       {
         upsert: (s) => sink.upsertSlice(s),
@@ -96,7 +95,6 @@ export class KubernetesSource {
         ...common,
         path: '/api/v1/nodes',
         fieldSelector: `metadata.name=${opts.nodeName}`,
-        list: (q) => core.listNode(q),
       },
       {
         upsert: (n) => sink.setNode?.(n),

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { TestApiServer, type TestApiServerOptions } from '../../fixtures/apiserver/index.js';
 import { KubernetesSource, loadKubeConfig } from '../../../lib/sources/kubernetes.js';
+import { nodeEligible } from '../../../lib/serve/node-eligibility.js';
 import { ServiceStore } from '../../../lib/sources/store.js';
 import { node, service, slice, sleep, waitFor } from './helpers.js';
 
@@ -102,7 +103,11 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
 
   async function startWith(
     opts: TestApiServerOptions,
-    sourceOpts: { watchTimeoutSeconds?: number; watchDeadlineSlackMs?: number } = {},
+    sourceOpts: {
+      watchTimeoutSeconds?: number;
+      watchDeadlineSlackMs?: number;
+      listPageSize?: number;
+    } = {},
   ) {
     api = await TestApiServer.start(opts);
     const store = makeStore();
@@ -202,6 +207,148 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
     );
     consumer.drain();
     expect([...consumer.view.keys()]).to.deep.equal(['default/web']);
+  });
+
+  const listsOf = (path: string) => api.requests.filter((r) => !r.watch && r.path === path);
+
+  it('lists in pages (limit, continue), each type from one snapshot, then follows changes', async () => {
+    const { store, consumer, src } = await startWith({}, { listPageSize: 2 });
+    api.create('nodes', node('node-a', '192.168.10.11'));
+    for (let i = 0; i < 5; i++) {
+      api.create('services', service(`ns${i % 2}`, `s${i}`, `10.0.8.${i}`));
+      api.create('endpointslices', slice(`ns${i % 2}`, `s${i}-x`, `s${i}`, [`10.1.8.${i}`]));
+    }
+    // A change between two pages is not in the list (same snapshot); the watch brings it.
+    let once = false;
+    api.afterListPage = (p) => {
+      if (once || p.resource !== 'services') return;
+      once = true;
+      api.create('services', service('ns0', 'between', '10.0.8.9'));
+    };
+    src.start();
+    await src.waitForSync(5000);
+    await converge(api, consumer, store);
+    expect(store.getService('ns0/between')).to.not.equal(undefined);
+    expect(store.currentNode.addresses).to.deep.equal(['192.168.10.11']);
+    for (const path of ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices']) {
+      const reqs = listsOf(path);
+      expect(
+        reqs.map((r) => r.query.limit),
+        path,
+      ).to.deep.equal(['2', '2', '2']);
+      expect(
+        reqs.filter((r) => r.query.continue !== undefined),
+        path,
+      ).to.have.length(2);
+    }
+    const nodeList = listsOf('/api/v1/nodes');
+    expect(nodeList).to.have.length(1);
+    expect(nodeList[0]?.query.fieldSelector).to.equal('metadata.name=node-a');
+    const stats = src.stats();
+    expect([stats.services.lists, stats.endpointslices.lists, stats.node.lists]).to.deep.equal([
+      1, 1, 1,
+    ]);
+    // The watch resumes from the list's version, which is the first page's snapshot.
+    const w = api.requests.find((r) => r.watch && r.path === '/api/v1/services');
+    expect(Number(w?.query.resourceVersion)).to.be.lessThan(
+      Number(store.getService('ns0/between')?.metadata?.resourceVersion),
+    );
+  });
+
+  it('lists whole from a server without chunking (limit ignored)', async () => {
+    const { store, consumer, src } = await startWith({ listChunking: false }, { listPageSize: 2 });
+    for (let i = 0; i < 5; i++) {
+      api.create('services', service('default', `s${i}`, `10.0.9.${i}`));
+      api.create('endpointslices', slice('default', `s${i}-x`, `s${i}`, [`10.1.9.${i}`]));
+    }
+    src.start();
+    await src.waitForSync(5000);
+    await converge(api, consumer, store);
+    expect(store.counts.services).to.equal(5);
+    expect(listsOf('/api/v1/services')).to.have.length(1);
+    expect(listsOf('/apis/discovery.k8s.io/v1/endpointslices')).to.have.length(1);
+  });
+
+  it('relists from the first page when a continuation gets 410 (history compacted between pages)', async () => {
+    const { store, consumer, errors, src } = await startWith({}, { listPageSize: 2 });
+    for (let i = 0; i < 5; i++) api.create('services', service('default', `s${i}`, `10.0.6.${i}`));
+    let expired = false;
+    api.afterListPage = (p) => {
+      if (expired || p.resource !== 'services') return;
+      expired = true;
+      api.delete('services', 'default', 's4');
+      api.expireHistory();
+    };
+    src.start();
+    await src.waitForSync(5000);
+    await converge(api, consumer, store);
+    expect(store.counts.services).to.equal(4);
+    expect(errors).to.deep.equal([]);
+    const svc = listsOf('/api/v1/services');
+    expect(
+      svc.map((r) => [r.query.continue === undefined ? 'first' : 'next', r.status ?? 200]),
+    ).to.deep.equal([
+      ['first', 200],
+      ['next', 410],
+      ['first', 200],
+      ['next', 200],
+    ]);
+    expect(src.stats().services.lists).to.equal(1);
+  });
+
+  it('a refused list reaches onError with its status and message, and is retried', async () => {
+    const { store, consumer, errors, src } = await startWith({});
+    api.create('services', service('default', 'a', '10.0.0.1'));
+    const message =
+      'services is forbidden: User "system:serviceaccount:kube-system:kube-ipvs" cannot list resource "services" in API group "" at the cluster scope';
+    api.failRequests({
+      count: 1,
+      code: 403,
+      reason: 'Forbidden',
+      message,
+      resource: 'services',
+      watch: false,
+    });
+    src.start();
+    await src.waitForSync(5000);
+    await converge(api, consumer, store);
+    expect(errors).to.deep.equal([`services: list /api/v1/services: 403 Forbidden: ${message}`]);
+  });
+
+  it('hands on the Node as the API sends it: timestamps are strings, and a deleting Node is not eligible', async () => {
+    api = await TestApiServer.start();
+    const deleting = '2026-12-01T10:00:00Z';
+    api.create('nodes', {
+      ...node('node-a', '192.168.10.11'),
+      metadata: { name: 'node-a', deletionTimestamp: deleting },
+      spec: {
+        taints: [
+          { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: deleting },
+        ],
+      },
+    });
+    const nodes: Array<V1Node | undefined> = [];
+    source = new KubernetesSource({
+      kubeConfig: loadKubeConfig(api.writeKubeconfig()),
+      nodeName: 'node-a',
+      sink: {
+        upsertService: () => undefined,
+        removeService: () => undefined,
+        upsertSlice: () => undefined,
+        removeSlice: () => undefined,
+        setNode: (n) => nodes.push(n),
+      },
+    });
+    source.start();
+    await source.waitForSync(5000);
+    const listed = nodes.at(-1);
+    // Typed Date by client-node's model, a string on the wire and so here.
+    expect(listed?.metadata?.deletionTimestamp as unknown).to.equal(deleting);
+    expect(listed?.spec?.taints?.[0]?.timeAdded as unknown).to.equal(deleting);
+    expect(nodeEligible(listed)).to.equal(false);
+    api.update('nodes', { ...node('node-a', '192.168.10.11'), metadata: { name: 'node-a' } });
+    await waitFor('the watched update', () => nodes.length > 1);
+    expect(nodeEligible(nodes.at(-1))).to.equal(true);
   });
 
   for (const mode of ['event', 'http'] as const) {

@@ -1,5 +1,6 @@
 // serve/health: /healthz and /livez as kube-proxy answers them, with the clock passed in.
 import { expect } from 'chai';
+import type { V1Node } from '@kubernetes/client-node';
 import {
   GO_ZERO_TIME,
   HealthState,
@@ -117,6 +118,11 @@ describe('serve/health', () => {
       expect(nodeEligible({ metadata: { name: 'a', deletionTimestamp: new Date(T0) } })).to.equal(
         false,
       );
+      // As the API server's JSON has it (lists and watches are not deserialized into Dates).
+      const raw = JSON.parse(
+        '{"metadata":{"name":"a","deletionTimestamp":"2026-12-01T10:00:00Z"}}',
+      ) as V1Node;
+      expect(nodeEligible(raw)).to.equal(false);
     });
   });
 });
