@@ -179,6 +179,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly watch: BoundedWatch;
   private readonly backoff: BackoffOptions;
   private stopped = true;
+  /** Aborted by stop(): a list in flight (its pages) ends with it. */
+  private lists = new AbortController();
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private syncedFlag = false;
@@ -215,6 +217,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
         ...(opts.listPageSize !== undefined ? { pageSize: opts.listPageSize } : {}),
         ...(opts.transform !== undefined ? { transform: opts.transform } : {}),
+        signal: this.lists.signal,
       });
       this.counters.lists++;
       // ListWatch applies the items in the continuation of this promise; a macrotask
@@ -260,12 +263,14 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (!this.stopped) return;
     this.down ??= Date.now();
     this.stopped = false;
+    if (this.lists.signal.aborted) this.lists = new AbortController();
     this.watch.closed = false;
     void this.informer.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.lists.abort();
     this.watch.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;

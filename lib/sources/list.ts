@@ -19,6 +19,8 @@ export interface ListOptions<T> {
   pageSize?: number;
   /** Applied to each item as its page arrives, so a page's full objects can be dropped. */
   transform?: (obj: T) => T;
+  /** Aborts the request in flight and the pages still to come. */
+  signal?: AbortSignal;
 }
 
 /** A list request the API server refused; statusCode is the HTTP status (410: expired). */
@@ -99,6 +101,7 @@ export async function listAll<T extends KubernetesObject>(
     // Per list, as the Watch does per watch: credentials (exec, token files) are current.
     const init = await kubeConfig.applyToFetchOptions({});
     init.method = 'GET';
+    if (opts.signal) init.signal = opts.signal;
     const items: T[] = [];
     let resourceVersion: string | undefined;
     let cont: string | undefined;

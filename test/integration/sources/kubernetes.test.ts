@@ -255,6 +255,21 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
     );
   });
 
+  it('stop during a paged list ends it: the page in flight is dropped and no more are asked for', async () => {
+    const { src } = await startWith({}, { listPageSize: 2 });
+    for (let i = 0; i < 5; i++) api.create('services', service('default', `s${i}`, `10.0.7.${i}`));
+    api.stopAnswering();
+    src.start();
+    await waitFor('the three first pages asked for', () => api.requests.length === 3);
+    await src.stop();
+    source = undefined;
+    api.resumeAnswering();
+    await sleep(300);
+    expect(api.requests.filter((r) => r.query.continue !== undefined)).to.deep.equal([]);
+    expect(api.requests.filter((r) => r.watch)).to.deep.equal([]);
+    expect(api.requests).to.have.length(3);
+  });
+
   it('lists whole from a server without chunking (limit ignored)', async () => {
     const { store, consumer, src } = await startWith({ listChunking: false }, { listPageSize: 2 });
     for (let i = 0; i < 5; i++) {
