@@ -4,7 +4,7 @@
 // ObjectSerializer into typed copies: a 10 000-Service list is held once, a page at a
 // time, and its objects have the same shape as those the watch delivers (raw JSON too).
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import fetch, { type RequestInit } from 'node-fetch';
+import fetch, { Headers, type RequestInit } from 'node-fetch';
 
 /** client-go's reflector page size. */
 export const DEFAULT_PAGE_SIZE = 500;
@@ -101,6 +101,10 @@ export async function listAll<T extends KubernetesObject>(
     // Per list, as the Watch does per watch: credentials (exec, token files) are current.
     const init = await kubeConfig.applyToFetchOptions({});
     init.method = 'GET';
+    // JSON, as the generated clients ask (a server may otherwise choose another encoding).
+    const headers = new Headers(init.headers);
+    headers.set('accept', 'application/json, */*;q=0.8');
+    init.headers = headers;
     if (opts.signal) init.signal = opts.signal;
     const items: T[] = [];
     let resourceVersion: string | undefined;

@@ -65,6 +65,7 @@ describe('sources/list: paged lists (limit, continue)', function () {
     expect(list.items[0]?.metadata?.creationTimestamp).to.be.a('string');
     const reqs = listRequests(s);
     expect(reqs.map((r) => r.query.limit)).to.deep.equal(['3', '3', '3']);
+    for (const r of reqs) expect(r.accept).to.equal('application/json, */*;q=0.8');
     expect(reqs[0]?.query.continue).to.equal(undefined);
     expect(reqs[1]?.query.continue).to.be.a('string');
     expect(reqs[2]?.query.continue).to.be.a('string').and.not.equal(reqs[1]?.query.continue);
@@ -91,6 +92,15 @@ describe('sources/list: paged lists (limit, continue)', function () {
     await listAll<V1Service>(kc, '/api/v1/services');
     expect(listRequests(s).at(-1)?.query.limit).to.equal(String(DEFAULT_PAGE_SIZE));
     expect(DEFAULT_PAGE_SIZE).to.equal(500);
+  });
+
+  it("uses the kubeconfig's credentials on every page, as client-node's Watch does", async () => {
+    const { s, kc } = await seeded(3);
+    kc.users = [{ name: 'test', token: 'list-token' }];
+    await listAll<V1Service>(kc, '/api/v1/services', { pageSize: 1 });
+    const reqs = listRequests(s);
+    expect(reqs).to.have.length(3);
+    for (const r of reqs) expect(r.authorization).to.equal('Bearer list-token');
   });
 
   it('takes a whole list from a server without chunking in one request', async () => {
