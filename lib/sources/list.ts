@@ -42,7 +42,6 @@ interface ListBody<T> {
 }
 
 interface StatusLike {
-  kind?: unknown;
   message?: unknown;
   reason?: unknown;
 }
@@ -53,6 +52,12 @@ function parseJson(text: string, what: string): unknown {
   } catch (e) {
     throw new Error(`${what}: the answer is not JSON: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function isListBody<T>(v: unknown): v is ListBody<T> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const items = (v as { items?: unknown }).items;
+  return items === undefined || items === null || Array.isArray(items);
 }
 
 async function getPage<T>(url: URL, init: RequestInit, what: string): Promise<ListBody<T>> {
@@ -74,10 +79,8 @@ async function getPage<T>(url: URL, init: RequestInit, what: string): Promise<Li
     );
   }
   const body = parseJson(text, what);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new Error(`${what}: the answer is not a list`);
-  }
-  return body as ListBody<T>;
+  if (!isListBody<T>(body)) throw new Error(`${what}: the answer is not a list`);
+  return body;
 }
 
 /**

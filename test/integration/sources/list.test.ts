@@ -171,10 +171,18 @@ describe('sources/list: paged lists (limit, continue)', function () {
     expect(listRequests(s)).to.have.length(2);
   });
 
-  it('an error answer that is no Status (a proxy page) still says its status line', async () => {
-    other = createServer((_req, res) => {
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html>bad gateway</html>');
+  it('an answer that is no Status or no list is an error that says so', async () => {
+    other = createServer((req, res) => {
+      if (req.url?.startsWith('/bad-gateway')) {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<html>bad gateway</html>');
+      } else if (req.url?.startsWith('/not-json')) {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>hello</html>');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(req.url?.startsWith('/null') ? 'null' : '{"items":{}}');
+      }
     });
     const srv = other;
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -185,8 +193,23 @@ describe('sources/list: paged lists (limit, continue)', function () {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('no cluster');
     kc.clusters = [{ ...cluster, server: `http://127.0.0.1:${port}` }];
-    const err = (await listAll(kc, '/api/v1/services').catch((e: unknown) => e)) as ListError;
-    expect(err.statusCode).to.equal(502);
-    expect(err.message).to.equal('list /api/v1/services: 502 Bad Gateway');
+    const fail = (path: string) =>
+      listAll(kc, path).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const proxy = (await fail('/bad-gateway')) as ListError;
+    expect(proxy).to.be.instanceOf(ListError);
+    expect(proxy.statusCode).to.equal(502);
+    expect(proxy.message).to.equal('list /bad-gateway: 502 Bad Gateway');
+    expect(((await fail('/not-json')) as Error).message).to.match(
+      /^list \/not-json: the answer is not JSON: /,
+    );
+    expect(((await fail('/not-list')) as Error).message).to.equal(
+      'list /not-list: the answer is not a list',
+    );
+    expect(((await fail('/null')) as Error).message).to.equal(
+      'list /null: the answer is not a list',
+    );
   });
 });
