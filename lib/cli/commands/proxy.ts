@@ -151,52 +151,7 @@ export async function openProxy(
           log,
         })
       : undefined;
-  const choice = (flags.backend ?? cfg.backend) as BackendChoice;
-  let backend: Backend;
-  try {
-    backend = await selectBackend(
-      choice,
-      schedulersInUse(cfg),
-      {
-        interface: cfg.interface,
-        excludeCIDRs: cfg.excludeCIDRs,
-        warn: (m) => log.warn(m),
-        info: (m) => log.info(m),
-        fellBack: (reason) => events?.record(backendFallbackEvent(nodeName, reason)),
-      },
-      command === 'run',
-    );
-  } catch (e) {
-    io.stderr(`kube-ipvs ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
-    return undefined;
-  }
   const store = modelStore({ name: nodeName, addresses: [] }, cfg);
-  // SNAT rules and their ipsets, the same for both backends; plan never writes them (it
-  // runs no sync).
-  const masquerade =
-    command === 'run'
-      ? new MasqueradeSync({
-          options: () => ({
-            masqueradeAll: proxy.config.masqueradeAll,
-            clusterCIDR: proxy.config.clusterCIDR,
-          }),
-          log,
-        })
-      : undefined;
-  const reconciler = new Reconciler({
-    store,
-    backend,
-    log,
-    notes: events && new SyncEvents(events, store, nodeName),
-    // lvsadm --k8s reads who owns each virtual server from here.
-    synced:
-      command === 'run'
-        ? new OwnerMapWriter({ file: ownersPath(io.env), node: nodeName, log }).synced
-        : undefined,
-    // The config in force, which a reload replaces on the proxy defined below.
-    drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
-    follower: masquerade,
-  });
   let ready: (timeoutMs?: number) => Promise<void>;
   let watch: () => void;
   let sourceDownSince: () => number | undefined = () => undefined;
@@ -254,9 +209,11 @@ export async function openProxy(
     let lastError: string | undefined;
     let started = false;
     const server = kc.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
+    // The first list starts now: on a node with more than one CPU it overlaps the backend's
+    // probes and the kernel settings (ready() waits for it).
+    source.start();
+    started = true;
     ready = async (timeoutMs?: number) => {
-      source.start();
-      started = true;
       try {
         await source.waitForSync(timeoutMs);
       } catch {
@@ -274,6 +231,52 @@ export async function openProxy(
     stop = () => source.stop();
     sourceDownSince = () => source.downSince();
   }
+  const choice = (flags.backend ?? cfg.backend) as BackendChoice;
+  let backend: Backend;
+  try {
+    backend = await selectBackend(
+      choice,
+      schedulersInUse(cfg),
+      {
+        interface: cfg.interface,
+        excludeCIDRs: cfg.excludeCIDRs,
+        warn: (m) => log.warn(m),
+        info: (m) => log.info(m),
+        fellBack: (reason) => events?.record(backendFallbackEvent(nodeName, reason)),
+      },
+      command === 'run',
+    );
+  } catch (e) {
+    io.stderr(`kube-ipvs ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+    await stop();
+    return undefined;
+  }
+  // SNAT rules and their ipsets, the same for both backends; plan never writes them (it
+  // runs no sync).
+  const masquerade =
+    command === 'run'
+      ? new MasqueradeSync({
+          options: () => ({
+            masqueradeAll: proxy.config.masqueradeAll,
+            clusterCIDR: proxy.config.clusterCIDR,
+          }),
+          log,
+        })
+      : undefined;
+  const reconciler = new Reconciler({
+    store,
+    backend,
+    log,
+    notes: events && new SyncEvents(events, store, nodeName),
+    // lvsadm --k8s reads who owns each virtual server from here.
+    synced:
+      command === 'run'
+        ? new OwnerMapWriter({ file: ownersPath(io.env), node: nodeName, log }).synced
+        : undefined,
+    // The config in force, which a reload replaces on the proxy defined below.
+    drainTimeoutMs: () => proxy.config.gracefulTermination.timeout,
+    follower: masquerade,
+  });
   log.info({ node: nodeName, backend: backend.mode, interface: cfg.interface }, 'starting');
   const proxy: Proxy = {
     config: cfg,
