@@ -38,6 +38,24 @@ export function membersOf(vs: VirtualServer): Member[] {
 }
 
 const keyOf = (m: Member): string => `${m.set} ${m.entry}`;
+
+/** Whether two versions of a virtual server ask for the same members (membersOf's inputs). */
+function sameMembers(a: VirtualServer, b: VirtualServer): boolean {
+  if (
+    a.family !== b.family ||
+    a.protocol !== b.protocol ||
+    a.address !== b.address ||
+    a.port !== b.port ||
+    a.owner.kind !== b.owner.kind ||
+    a.trafficPolicy !== b.trafficPolicy ||
+    a.realServers.length !== b.realServers.length
+  )
+    return false;
+  return a.realServers.every((rs, i) => {
+    const o = b.realServers[i];
+    return o !== undefined && o.address === rs.address && o.port === rs.port;
+  });
+}
 const familyOfKey = (k: string): IptablesFamily => (k.startsWith('KUBE-IPVS-6-') ? 6 : 4);
 
 export class SetMembership {
@@ -50,13 +68,21 @@ export class SetMembership {
   private readonly refs = new Map<string, number>();
   /** Wanted members per family, so families() is O(1) on every partial sync. */
   private readonly perFamily = { 4: 0, 6: 0 };
+  /** Wanted members per set, so a resync compares sizes without listing members. */
+  private readonly perSet = new Map<string, number>();
 
   /** Sets the members of one virtual server (undefined: it is gone); returns what changed. */
   update(key: VirtualServerKey, vs: VirtualServer | undefined): MemberChange {
     const prev = this.byServer.get(key);
+    const change: MemberChange = { add: [], del: [] };
+    // A full resync hands over a fresh object for every virtual server; the members of one
+    // that did not change are not rebuilt (at bench scale that is 100 000 strings a resync).
+    if (prev && vs && sameMembers(prev, vs)) {
+      this.byServer.set(key, vs);
+      return change;
+    }
     const before = prev ? membersOf(prev) : [];
     const after = vs ? membersOf(vs) : [];
-    const change: MemberChange = { add: [], del: [] };
     // Adding first keeps a member the old and new contents share at a count above 0.
     for (const m of after) if (this.bump(keyOf(m), 1) === 1) change.add.push(m);
     for (const m of before) if (this.bump(keyOf(m), -1) === 0) change.del.push(m);
@@ -65,13 +91,29 @@ export class SetMembership {
     return change;
   }
 
+  /** The virtual servers that have members. */
+  keys(): IterableIterator<VirtualServerKey> {
+    return this.byServer.keys();
+  }
+
   private bump(k: string, delta: 1 | -1): number {
     const n = (this.refs.get(k) ?? 0) + delta;
     if (n > 0) this.refs.set(k, n);
     else this.refs.delete(k);
-    if (n === 1 && delta === 1) this.perFamily[familyOfKey(k)]++;
-    if (n === 0) this.perFamily[familyOfKey(k)]--;
+    if (n === 1 && delta === 1) this.countMember(k, 1);
+    if (n === 0) this.countMember(k, -1);
     return n;
+  }
+
+  private countMember(k: string, delta: 1 | -1): void {
+    this.perFamily[familyOfKey(k)] += delta;
+    const set = k.slice(0, k.indexOf(' '));
+    this.perSet.set(set, (this.perSet.get(set) ?? 0) + delta);
+  }
+
+  /** How many members each set wants (a set with none may be absent). */
+  size(set: string): number {
+    return this.perSet.get(set) ?? 0;
   }
 
   /** Every wanted member, by set (each set of both families present, maybe empty). */

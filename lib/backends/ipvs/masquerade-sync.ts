@@ -194,23 +194,24 @@ export class MasqueradeSync {
     // Queued member changes are superseded: the members are compared with the kernel here.
     await this.settled();
     this.pending = [];
-    const members = new SetMembership();
+    // Brought up to date in place: a virtual server whose members did not change costs a
+    // comparison, not a rebuild.
+    const members = this.members;
+    for (const k of [...members.keys()])
+      if (table.get(k) === undefined) members.update(k, undefined);
     for (const k of table.keys()) members.update(k, table.get(k));
-    this.members = members;
     const families = this.families();
     for (const f of families) await this.ensureFamily(f);
-    const wanted = new Map(
-      [...members.wanted()].filter(([set]) =>
-        families.some((f) => SET_ROLES.some((r) => setName(f, r) === set)),
-      ),
-    );
+    const sets = families.flatMap((f) => SET_ROLES.map((r) => setName(f, r)));
     // Reading every member back costs about a second at 100 000 entries, so after the
     // first full sync a resync compares the sets' sizes and reads members only when a
     // size differs (an entry added or removed by hand).
     if (this.verified) {
-      const counts = await this.ipset.counts([...wanted.keys()]);
-      if ([...wanted].every(([set, m]) => counts.get(set) === m.size)) return;
+      const counts = await this.ipset.counts(sets);
+      if (sets.every((set) => counts.get(set) === members.size(set))) return;
     }
+    const all = members.wanted();
+    const wanted = new Map(sets.map((set) => [set, all.get(set) ?? new Set<string>()]));
     const kernel = await this.ipset.members([...wanted.keys()]);
     await applyAll(this.ipset, changes(diffMembers(wanted, kernel)));
     this.verified = true;

@@ -89,6 +89,36 @@ describe('backends/ipvs masquerade set membership', function () {
     expect(m.families().size).to.equal(0);
   });
 
+  it('size() counts each set as members come and go; a fresh copy with the same members changes nothing', function () {
+    const m = new SetMembership();
+    const cip = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11', '10.244.0.12']);
+    const np = vs('NodePort', '192.168.1.10', 30080, ['10.244.0.11']);
+    m.update(cip.key, cip);
+    m.update(np.key, np);
+    const sizes = () =>
+      ['KUBE-IPVS-CLUSTER-IP', 'KUBE-IPVS-EXTERNAL', 'KUBE-IPVS-LOOP-BACK'].map((s) => m.size(s));
+    expect(sizes()).to.deep.equal([1, 1, 2]);
+    for (const [set, members] of m.wanted()) expect(m.size(set)).to.equal(members.size);
+    // A full resync translates again: equal content in new objects.
+    const again = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11', '10.244.0.12']);
+    expect(m.update(cip.key, again)).to.deep.equal({ add: [], del: [] });
+    expect(sizes()).to.deep.equal([1, 1, 2]);
+    // Same count of real servers, one of them another address: not the same members.
+    const moved = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11', '10.244.0.13']);
+    expect(m.update(cip.key, moved)).to.deep.equal({
+      add: [{ set: 'KUBE-IPVS-LOOP-BACK', entry: '10.244.0.13,tcp:8080,10.244.0.13' }],
+      del: [{ set: 'KUBE-IPVS-LOOP-BACK', entry: '10.244.0.12,tcp:8080,10.244.0.12' }],
+    });
+    // The NodePort turns Local: its EXTERNAL member goes though its real servers stay.
+    m.update(np.key, vs('NodePort', '192.168.1.10', 30080, ['10.244.0.11'], 'Local'));
+    expect(sizes()).to.deep.equal([1, 0, 2]);
+    expect([...m.keys()].sort()).to.deep.equal([cip.key, np.key].sort());
+    m.update(np.key, undefined);
+    m.update(cip.key, undefined);
+    expect(sizes()).to.deep.equal([0, 0, 0]);
+    expect([...m.keys()]).to.deep.equal([]);
+  });
+
   it('families() follows the members of each family as they come and go', function () {
     const m = new SetMembership();
     const v4 = vs('ClusterIP', '10.96.0.10', 80, ['10.244.0.11']);
