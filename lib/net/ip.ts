@@ -3,7 +3,7 @@
 // ("FD00:0::1", "fd00::1") yields one virtual server key, and that key's text is the one a
 // kernel dump gives back. This folder sits below both config and model: neither imports the
 // other for addresses.
-import { formatInet, parseInet } from '../../bindings/inet/index.js';
+import { formatInet, parseInet, writeInet4 } from '../../bindings/inet/index.js';
 
 export { hostPort } from '../../bindings/inet/index.js';
 export type IpFamily = 'IPv4' | 'IPv6';
@@ -29,7 +29,22 @@ export function parseIp(s: unknown): Ip | undefined {
   if (typeof s !== 'string' || s.length === 0 || s.length > 64) return undefined;
   const bytes = parseInet(s);
   if (!bytes) return undefined;
-  return { family: bytes.length === 4 ? 'IPv4' : 'IPv6', bytes, text: formatInet(bytes) };
+  // inet_pton refuses every IPv4 text but the one inet_ntop prints (no leading zeros, four
+  // octets): the input is already canonical, and sharing it spares a built string.
+  if (bytes.length === 4) return { family: 'IPv4', bytes, text: s };
+  return { family: 'IPv6', bytes, text: formatInet(bytes) };
+}
+
+const SCRATCH4 = new Uint8Array(4);
+
+/**
+ * parseIp(s)?.text without building an Ip: the store counts every endpoint address on
+ * every slice event.
+ */
+export function canonicalIpText(s: unknown): string | undefined {
+  if (typeof s !== 'string' || s.length === 0 || s.length > 64) return undefined;
+  if (writeInet4(s, SCRATCH4)) return s;
+  return parseIp(s)?.text;
 }
 
 export function parseCidr(s: unknown): Cidr | undefined {
@@ -57,8 +72,14 @@ function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
 
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {
   if (cidr.family !== ip.family) return false;
-  const masked = maskBytes(ip.bytes, cidr.prefix);
-  return masked.every((b, i) => b === cidr.bytes[i]);
+  // Byte by byte, allocating nothing: every endpoint of every translated slice is classified.
+  for (let i = 0; i < ip.bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, cidr.prefix - i * 8));
+    if (keep === 0) return true;
+    const mask = (0xff << (8 - keep)) & 0xff;
+    if (((ip.bytes[i] as number) & mask) !== cidr.bytes[i]) return false;
+  }
+  return true;
 }
 
 /** IPv4 before IPv6, then numeric order. */

@@ -4,7 +4,7 @@
 // of just those services. Per event the work is O(that service); only a change of the node
 // or of the config marks every service.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { parseIp } from '../net/ip.js';
+import { canonicalIpText } from '../net/ip.js';
 import { serviceVirtualIPs } from '../model/entries.js';
 import type { HealthCheck } from '../model/types.js';
 import { SERVICE_NAME_LABEL, serviceKey, type ObjectSink } from './sink.js';
@@ -165,7 +165,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
     if (!slice || owner === undefined) return;
     for (const ep of slice.endpoints ?? []) {
       for (const a of ep.addresses ?? []) {
-        const ip = parseIp(a)?.text;
+        const ip = canonicalIpText(a);
         if (ip === undefined) continue;
         const owners = countOwner(this.endpointOwners.get(ip), owner, delta);
         if (owners === undefined) this.endpointOwners.delete(ip);

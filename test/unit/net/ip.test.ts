@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
+  canonicalIpText,
   cidrContains,
   classifyIp,
   describeClass,
@@ -106,5 +107,45 @@ describe('net/ip', () => {
     expect(cls('fe80::1')).to.equal('link-local');
     expect(cls('10.0.0.1')).to.equal('unicast');
     expect(cls('0.0.0.0')).to.equal('unspecified');
+  });
+
+  it('cidrContains agrees with comparing the masked address, at every prefix of both families', () => {
+    // The reference masks a copy, as containment was first written.
+    const masked = (b: Uint8Array, prefix: number): number[] =>
+      Array.from(
+        b,
+        (x, i) => x & ((0xff << (8 - Math.max(0, Math.min(8, prefix - i * 8)))) & 0xff),
+      );
+    const prop = (addr: string, net: string, max: number) =>
+      fc.property(fc.integer({ min: 0, max }), (prefix) => {
+        const c = cidr(`${net}/${prefix}`);
+        const a = ip(addr);
+        const want = masked(a.bytes, prefix).every((x, i) => x === c.bytes[i]);
+        expect(cidrContains(c, a), `${addr} in ${c.text}`).to.equal(want);
+      });
+    fc.assert(
+      fc.property(fc.ipV4(), fc.ipV4(), (a, n) => fc.assert(prop(a, n, 32), { numRuns: 8 })),
+      { numRuns: 100 },
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), fc.ipV6(), (a, n) => fc.assert(prop(a, n, 128), { numRuns: 8 })),
+      { numRuns: 100 },
+    );
+    // A shared prefix is where a masking slip would show: same /20, differing after it.
+    expect(cidrContains(cidr('10.1.16.0/20'), ip('10.1.31.255'))).to.equal(true);
+    expect(cidrContains(cidr('10.1.16.0/20'), ip('10.1.32.0'))).to.equal(false);
+    expect(cidrContains(cidr('fe80::/10'), ip('febf::1'))).to.equal(true);
+    expect(cidrContains(cidr('fe80::/10'), ip('fec0::1'))).to.equal(false);
+    expect(cidrContains(cidr('0.0.0.0/0'), ip('203.0.113.9'))).to.equal(true);
+  });
+
+  it('canonicalIpText is parseIp().text, for addresses and for anything else', () => {
+    const same = (s: unknown): void => {
+      expect(canonicalIpText(s), String(s)).to.equal(parseIp(s)?.text);
+    };
+    fc.assert(fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.string()), same));
+    for (const s of ['010.0.0.1', '1.2.3', '1.2.3.4.5', 'FD00:0::1', '::ffff:1.2.3.4', '', 7, null])
+      same(s);
+    expect(canonicalIpText('FD00:0::1')).to.equal('fd00::1');
   });
 });
