@@ -35,14 +35,20 @@ function remembered(
   };
 }
 
-function upsertDest(list: readonly IpvsDestination[], d: IpvsDestination): IpvsDestination[] {
+/**
+ * Puts the destination into the list in place: a cold sync adds a Service's real servers
+ * one op at a time, and copying the list per op made that quadratic in the endpoints.
+ * Applying the same op twice leaves one entry.
+ */
+function upsertDest(list: IpvsDestination[], d: IpvsDestination): void {
   const i = list.findIndex((x) => sameDest(x, d));
-  if (i < 0) return [...list, remembered(d, 0, 0)];
+  if (i < 0) {
+    list.push(remembered(d, 0, 0));
+    return;
+  }
   const prev = list[i] as IpvsDestination;
-  const next = [...list];
   // The kernel keeps a real server's connections across SET_DEST.
-  next[i] = remembered(d, prev.activeConns ?? 0, prev.inactiveConns ?? 0);
-  return next;
+  list[i] = remembered(d, prev.activeConns ?? 0, prev.inactiveConns ?? 0);
 }
 
 /** Records one successful operation into the observed table and address set. */
@@ -74,11 +80,7 @@ export function recordOp(
       return;
     case 'addDestination':
     case 'updateDestination':
-      if (entry)
-        entries.set(key, {
-          service: entry.service,
-          destinations: upsertDest(entry.destinations, op.destination),
-        });
+      if (entry) upsertDest(entry.destinations, op.destination);
       return;
     case 'deleteDestination':
       if (entry)

@@ -10,6 +10,29 @@ const d = (address: string, weight = 1) => ipvsDestination(address, { weight });
 const KEY = 'TCP/10.96.0.10:80' as VirtualServerKey;
 
 describe('reconcile/observed', () => {
+  it('records real servers in the list it has (a cold sync of a big Service stays linear); the same op twice leaves one', () => {
+    const entries = new Map<VirtualServerKey, IpvsEntry>();
+    recordOp(entries, new Set(), { op: 'addService', service: svc });
+    const list = entries.get(KEY)?.destinations;
+    for (let i = 0; i < 5000; i++)
+      recordOp(entries, new Set(), {
+        op: 'addDestination',
+        service: svc,
+        destination: d(`10.1.${i >> 8}.${i & 0xff}`),
+      });
+    recordOp(entries, new Set(), {
+      op: 'addDestination',
+      service: svc,
+      destination: d('10.1.0.7', 3),
+    });
+    expect(entries.get(KEY)?.destinations).to.equal(list);
+    expect(list).to.have.length(5000);
+    expect(list?.filter((x) => x.address === '10.1.0.7').map((x) => x.weight)).to.deep.equal([3]);
+    // A service added again (it was gone from the kernel) starts with no real servers.
+    recordOp(entries, new Set(), { op: 'addService', service: svc });
+    expect(entries.get(KEY)?.destinations).to.deep.equal([]);
+  });
+
   it('follows add, update and delete of services, real servers and addresses', () => {
     const entries = new Map<VirtualServerKey, IpvsEntry>();
     const addresses = new Set<string>();
