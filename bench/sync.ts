@@ -28,6 +28,8 @@ interface ChildOut {
   update_max_ms: number;
   update_log_p50_ms: number;
   update_log_p99_ms: number;
+  update_sync_p50_ms: number;
+  update_sync_p99_ms: number;
   update_syncs: number;
   update_write_msgs: number;
   update_write_msgs_by_op: Record<string, number>;
@@ -101,6 +103,8 @@ async function inner(
     cold_full_sync_s: med((r) => r.cold_full_sync_ms) / 1000,
     update_log_p50_ms: med((r) => r.update_log_p50_ms),
     update_log_p99_ms: med((r) => r.update_log_p99_ms),
+    update_sync_p50_ms: med((r) => r.update_sync_p50_ms),
+    update_sync_p99_ms: med((r) => r.update_sync_p99_ms),
     runs: { ipvsadm_restore_s: restore, daemon: runs },
     ratios: {
       restore_over_cold_sync: medians.ipvsadm_restore_s / medians.cold_sync_s,
@@ -118,6 +122,8 @@ async function inner(
       update_ms:
         'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump (polled every 1 ms) shows it',
       update_log_ms: 'the same change to the "time" of the daemon\'s partial "synced" log line',
+      update_sync_ms:
+        "the durationMs of that partial sync: the daemon's own work (translate, diff, netlink round trip)",
       msgs_per_update:
         'write messages (ops) of every partial and drain sync in the change phase / changes',
       rss_mb: 'VmHWM of the daemon, MiB, max over reps',

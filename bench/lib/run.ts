@@ -99,7 +99,9 @@ export function runJsonChild<T>(
   args: string[],
 ): Promise<T> {
   return new Promise((res, rej) => {
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, child, ...args], {
+    // --expose-gc: a child that is also the load generator collects its own garbage before
+    // a timed phase (bench/sync-lib/child.ts).
+    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', child, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

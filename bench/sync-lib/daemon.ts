@@ -1,7 +1,7 @@
 // `kube-ipvs run` as a real child process whose JSON log lines (stderr) are kept with the
 // moment they arrived, so the bench can wait for one ("synced", kind full) and time it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface LogLine {
@@ -34,9 +34,16 @@ export class Daemon {
   constructor(bin: string, args: readonly string[]) {
     // KUBE_IPVS_BENCH_CPU_PROF=DIR: the daemon writes a V8 CPU profile there when it exits.
     const prof = process.env.KUBE_IPVS_BENCH_CPU_PROF;
-    const node = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+    // KUBE_IPVS_BENCH_NODE_FLAGS="--trace-gc ...": more V8 flags for the daemon; its stdout
+    // (where V8 traces go) is then kept in KUBE_IPVS_BENCH_NODE_OUT (default /tmp/kube-ipvs-daemon.out).
+    const extra = (process.env.KUBE_IPVS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const node = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...extra];
+    const stdout =
+      extra.length > 0
+        ? openSync(process.env.KUBE_IPVS_BENCH_NODE_OUT ?? '/tmp/kube-ipvs-daemon.out', 'w')
+        : 'ignore';
     this.proc = spawn(process.execPath, [...node, bin, 'run', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', stdout, 'pipe'],
     });
     this.exit = new Promise((resolve) =>
       this.proc.once('exit', (code, signal) => {
