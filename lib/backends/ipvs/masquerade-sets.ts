@@ -4,6 +4,7 @@
 // server's members); only a full resync compares everything with the kernel.
 import type { IptablesFamily } from '../../../bindings/iptables/run.js';
 import type { VirtualServer, VirtualServerKey } from '../../model/types.js';
+import { formatInet4, writeInet4 } from '../../../bindings/inet/index.js';
 import { SET_ROLES, setName, type SetRole } from './masquerade.js';
 
 export interface Member {
@@ -25,19 +26,15 @@ export function membersOf(vs: VirtualServer): Member[] {
   const f = familyNumber(vs);
   const proto = vs.protocol.toLowerCase();
   const out: Member[] = [];
-  const entry = `${vs.address},${proto}:${vs.port}`;
-  if (vs.owner.kind === 'ClusterIP') out.push({ set: setName(f, 'clusterIP'), entry });
-  else if (vs.trafficPolicy === 'Cluster') out.push({ set: setName(f, 'external'), entry });
-  // Hairpin: the endpoint as destination and as source of the same packet.
+  const role = entryRole(vs);
+  if (role) out.push({ set: setName(f, role), entry: entryText(role, vs.address, proto, vs.port) });
   for (const rs of vs.realServers)
     out.push({
       set: setName(f, 'loopBack'),
-      entry: `${rs.address},${proto}:${rs.port},${rs.address}`,
+      entry: entryText('loopBack', rs.address, proto, rs.port),
     });
   return out;
 }
-
-const keyOf = (m: Member): string => `${m.set} ${m.entry}`;
 
 /** Whether two versions of a virtual server ask for the same members (membersOf's inputs). */
 function sameMembers(a: VirtualServer, b: VirtualServer): boolean {
@@ -56,7 +53,50 @@ function sameMembers(a: VirtualServer, b: VirtualServer): boolean {
     return o !== undefined && o.address === rs.address && o.port === rs.port;
   });
 }
-const familyOfKey = (k: string): IptablesFamily => (k.startsWith('KUBE-IPVS-6-') ? 6 : 4);
+
+/** The role of a virtual server's own address in the sets, if it has one. */
+function entryRole(vs: VirtualServer): SetRole | undefined {
+  if (vs.owner.kind === 'ClusterIP') return 'clusterIP';
+  return vs.trafficPolicy === 'Cluster' ? 'external' : undefined;
+}
+
+function entryText(role: SetRole, address: string, proto: string, port: number): string {
+  // Hairpin: the endpoint as destination and as source of the same packet.
+  return role === 'loopBack'
+    ? `${address},${proto}:${port},${address}`
+    : `${address},${proto}:${port}`;
+}
+
+/**
+ * A member's identity in its set. An IPv4 member packs into one number (address, protocol,
+ * port: 50 bits), a tenth of the memory of its text at 100 000 hairpin members; an IPv6
+ * member is its text.
+ */
+type MemberKey = number | string;
+
+const PROTO_INDEX: Readonly<Record<string, number>> = { tcp: 0, udp: 1, sctp: 2 };
+const PROTO_NAMES = ['tcp', 'udp', 'sctp'];
+const SCRATCH = new Uint8Array(4);
+
+function memberKey(role: SetRole, address: string, proto: string, port: number): MemberKey {
+  if (!writeInet4(address, SCRATCH)) return entryText(role, address, proto, port);
+  const ip = ((SCRATCH[0] as number) << 24) + ((SCRATCH[1] as number) << 16);
+  const u32 = (ip >>> 0) + (SCRATCH[2] as number) * 256 + (SCRATCH[3] as number);
+  return (u32 * 4 + (PROTO_INDEX[proto] ?? 0)) * 65536 + port;
+}
+
+function keyText(role: SetRole, key: MemberKey): string {
+  if (typeof key === 'string') return key;
+  const port = key % 65536;
+  const rest = (key - port) / 65536;
+  const proto = PROTO_NAMES[rest % 4] ?? 'tcp';
+  const u32 = (rest - (rest % 4)) / 4;
+  SCRATCH[0] = u32 >>> 24;
+  SCRATCH[1] = (u32 >>> 16) & 0xff;
+  SCRATCH[2] = (u32 >>> 8) & 0xff;
+  SCRATCH[3] = u32 & 0xff;
+  return entryText(role, formatInet4(SCRATCH), proto, port);
+}
 
 export class SetMembership {
   /**
@@ -65,11 +105,8 @@ export class SetMembership {
    * than kept, which would be 100 000 more objects at bench scale.
    */
   private readonly byServer = new Map<VirtualServerKey, VirtualServer>();
-  private readonly refs = new Map<string, number>();
-  /** Wanted members per family, so families() is O(1) on every partial sync. */
-  private readonly perFamily = { 4: 0, 6: 0 };
-  /** Wanted members per set, so a resync compares sizes without listing members. */
-  private readonly perSet = new Map<string, number>();
+  /** Per set (family and role), each wanted member and how many virtual servers want it. */
+  private readonly refs = new Map<string, Map<MemberKey, number>>();
 
   /** Sets the members of one virtual server (undefined: it is gone); returns what changed. */
   update(key: VirtualServerKey, vs: VirtualServer | undefined): MemberChange {
@@ -81,14 +118,52 @@ export class SetMembership {
       this.byServer.set(key, vs);
       return change;
     }
-    const before = prev ? membersOf(prev) : [];
-    const after = vs ? membersOf(vs) : [];
     // Adding first keeps a member the old and new contents share at a count above 0.
-    for (const m of after) if (this.bump(keyOf(m), 1) === 1) change.add.push(m);
-    for (const m of before) if (this.bump(keyOf(m), -1) === 0) change.del.push(m);
-    if (vs && after.length > 0) this.byServer.set(key, vs);
+    const added = vs ? this.count(vs, 1, change.add) : 0;
+    if (prev) this.count(prev, -1, change.del);
+    if (vs && added > 0) this.byServer.set(key, vs);
     else this.byServer.delete(key);
     return change;
+  }
+
+  /** Counts one virtual server's members up or down; returns how many it has. */
+  private count(vs: VirtualServer, delta: 1 | -1, crossed: Member[]): number {
+    const f = familyNumber(vs);
+    const proto = vs.protocol.toLowerCase();
+    const role = entryRole(vs);
+    let n = 0;
+    if (role) {
+      this.bump(f, role, vs.address, proto, vs.port, delta, crossed);
+      n++;
+    }
+    for (const rs of vs.realServers) {
+      this.bump(f, 'loopBack', rs.address, proto, rs.port, delta, crossed);
+      n++;
+    }
+    return n;
+  }
+
+  private bump(
+    family: IptablesFamily,
+    role: SetRole,
+    address: string,
+    proto: string,
+    port: number,
+    delta: 1 | -1,
+    crossed: Member[],
+  ): void {
+    const set = setName(family, role);
+    let members = this.refs.get(set);
+    if (!members) {
+      members = new Map();
+      this.refs.set(set, members);
+    }
+    const k = memberKey(role, address, proto, port);
+    const n = (members.get(k) ?? 0) + delta;
+    if (n > 0) members.set(k, n);
+    else members.delete(k);
+    if ((delta === 1 && n === 1) || n === 0)
+      crossed.push({ set, entry: entryText(role, address, proto, port) });
   }
 
   /** The virtual servers that have members. */
@@ -96,42 +171,27 @@ export class SetMembership {
     return this.byServer.keys();
   }
 
-  private bump(k: string, delta: 1 | -1): number {
-    const n = (this.refs.get(k) ?? 0) + delta;
-    if (n > 0) this.refs.set(k, n);
-    else this.refs.delete(k);
-    if (n === 1 && delta === 1) this.countMember(k, 1);
-    if (n === 0) this.countMember(k, -1);
-    return n;
-  }
-
-  private countMember(k: string, delta: 1 | -1): void {
-    this.perFamily[familyOfKey(k)] += delta;
-    const set = k.slice(0, k.indexOf(' '));
-    this.perSet.set(set, (this.perSet.get(set) ?? 0) + delta);
-  }
-
-  /** How many members each set wants (a set with none may be absent). */
+  /** How many members a set wants. */
   size(set: string): number {
-    return this.perSet.get(set) ?? 0;
+    return this.refs.get(set)?.size ?? 0;
   }
 
   /** Every wanted member, by set (each set of both families present, maybe empty). */
   wanted(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const f of [4, 6] as const) for (const r of SET_ROLES) out.set(setName(f, r), new Set());
-    for (const k of this.refs.keys()) {
-      const space = k.indexOf(' ');
-      out.get(k.slice(0, space))?.add(k.slice(space + 1));
-    }
+    for (const f of [4, 6] as const)
+      for (const r of SET_ROLES) {
+        const set = setName(f, r);
+        out.set(set, new Set([...(this.refs.get(set)?.keys() ?? [])].map((k) => keyText(r, k))));
+      }
     return out;
   }
 
   /** The families any wanted member belongs to. */
   families(): Set<IptablesFamily> {
     const out = new Set<IptablesFamily>();
-    if (this.perFamily[4] > 0) out.add(4);
-    if (this.perFamily[6] > 0) out.add(6);
+    for (const f of [4, 6] as const)
+      if (SET_ROLES.some((r) => this.size(setName(f, r)) > 0)) out.add(f);
     return out;
   }
 }

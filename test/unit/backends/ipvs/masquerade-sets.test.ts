@@ -1,13 +1,16 @@
 // Set membership from the desired table: which virtual server needs which member, counted
 // so shared members stay, and the per-event change is only what moved.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import {
   SetMembership,
   diffMembers,
   membersOf,
 } from '../../../../lib/backends/ipvs/masquerade-sets.js';
+import { parseIp } from '../../../../lib/net/ip.js';
 import {
   virtualServerKey,
+  type VirtualServerKey,
   type EntryKind,
   type Protocol,
   type TrafficPolicy,
@@ -117,6 +120,50 @@ describe('backends/ipvs masquerade set membership', function () {
     m.update(cip.key, undefined);
     expect(sizes()).to.deep.equal([0, 0, 0]);
     expect([...m.keys()]).to.deep.equal([]);
+  });
+
+  it('wanted() gives back the text of every member it counts, for any address, protocol and port', function () {
+    const server = fc.record({
+      kind: fc.constantFrom<EntryKind>('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalIP'),
+      v6: fc.boolean(),
+      policy: fc.constantFrom<TrafficPolicy>('Cluster', 'Local'),
+      protocol: fc.constantFrom<Protocol>('TCP', 'UDP', 'SCTP'),
+      port: fc.integer({ min: 1, max: 65535 }),
+      a4: fc.ipV4(),
+      a6: fc.ipV6(),
+      reals4: fc.array(fc.ipV4(), { maxLength: 4 }),
+      reals6: fc.array(fc.ipV6(), { maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(server, { maxLength: 8 }), (specs) => {
+        const m = new SetMembership();
+        const want = new Map<string, Set<string>>();
+        specs.forEach((x, i) => {
+          const canon = (a: string) => parseIp(a)?.text ?? a;
+          const v = vs(
+            x.kind,
+            canon(x.v6 ? x.a6 : x.a4),
+            x.port,
+            (x.v6 ? x.reals6 : x.reals4).map(canon),
+            x.policy,
+            x.protocol,
+          );
+          // Distinct keys: one virtual server per spec, whatever the addresses drawn.
+          const keyed = { ...v, key: `${v.key}#${i}` as VirtualServerKey };
+          m.update(keyed.key, keyed);
+          for (const { set, entry } of membersOf(v)) {
+            const s = want.get(set) ?? new Set<string>();
+            s.add(entry);
+            want.set(set, s);
+          }
+        });
+        for (const [set, members] of m.wanted()) {
+          expect([...members].sort(), set).to.deep.equal([...(want.get(set) ?? [])].sort());
+          expect(m.size(set), set).to.equal(members.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('families() follows the members of each family as they come and go', function () {
