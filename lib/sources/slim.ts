@@ -4,6 +4,7 @@
 // what matters, and 10 000 Services with their slices are held for the life of the
 // process. A field translate starts to read must be kept here (the unit test lists them).
 import type {
+  V1EndpointConditions,
   V1EndpointSlice,
   V1Endpoint,
   V1ObjectMeta,
@@ -49,11 +50,32 @@ export function slimService(s: V1Service): V1Service {
   return out;
 }
 
+/**
+ * One shared object per reading of ready, serving and terminating (27 at most): 100 000
+ * endpoints hold a handful of condition objects instead of 100 000. A field that is not a
+ * boolean is left out, which translate reads as its API default, as it reads the field.
+ */
+const CONDITIONS = new Map<string, V1EndpointConditions>();
+const FLAGS = ['ready', 'serving', 'terminating'] as const;
+
+function sharedConditions(c: V1EndpointConditions): V1EndpointConditions {
+  if (typeof c !== 'object' || c === null) return c;
+  const key = FLAGS.map((f) => (typeof c[f] === 'boolean' ? String(c[f]) : '-')).join(',');
+  let out = CONDITIONS.get(key);
+  if (!out) {
+    const built: V1EndpointConditions = {};
+    for (const f of FLAGS) if (typeof c[f] === 'boolean') built[f] = c[f];
+    out = Object.freeze(built);
+    CONDITIONS.set(key, out);
+  }
+  return out;
+}
+
 function slimEndpoint(e: V1Endpoint): V1Endpoint {
   // Malformed input is passed on as it is: translate reports it.
   if (typeof e !== 'object' || e === null) return e;
   const out: V1Endpoint = { addresses: e.addresses };
-  if (e.conditions !== undefined) out.conditions = e.conditions;
+  if (e.conditions !== undefined) out.conditions = sharedConditions(e.conditions);
   if (e.nodeName !== undefined) out.nodeName = e.nodeName;
   return out;
 }

@@ -116,6 +116,25 @@ describe('sources/slim', function () {
     }
   });
 
+  it('endpoints with the same conditions share one object; a non-boolean field reads as its default', function () {
+    const s = fullSlice();
+    s.endpoints = [
+      { addresses: ['10.244.1.5'], conditions: { ready: true } },
+      { addresses: ['10.244.1.6'], conditions: { ready: true } },
+      { addresses: ['10.244.1.7'], conditions: { ready: false, terminating: true } },
+      { addresses: ['10.244.1.8'], conditions: { ready: 'yes' } as never },
+    ];
+    const [a, b, c, d] = slimSlice(s).endpoints;
+    expect(a?.conditions).to.equal(b?.conditions);
+    expect(a?.conditions).to.deep.equal({ ready: true });
+    expect(c?.conditions).to.deep.equal({ ready: false, terminating: true });
+    expect(d?.conditions).to.deep.equal({});
+    const node = NODE_A;
+    expect(translate(fullService(), [slimSlice(s)], node, config())).to.deep.equal(
+      translate(fullService(), [s], node, config()),
+    );
+  });
+
   it('passes malformed endpoints on for translate to report', function () {
     const s = fullSlice();
     (s as { endpoints: unknown }).endpoints = [null, 'x'];
