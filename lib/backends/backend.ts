@@ -45,9 +45,13 @@ export interface Backend {
   readonly countsConnections: boolean;
   /**
    * The owned state. `wanted` names keys that are desired now: they are owned whatever
-   * their address (a NodePort on an unusual port, say).
+   * their address (a NodePort on an unusual port, say). `remembered` is what the caller
+   * already holds: an entry the dump shows unchanged may be given back as that object.
    */
-  observe(wanted: (key: VirtualServerKey) => boolean): Promise<ObservedState>;
+  observe(
+    wanted: (key: VirtualServerKey) => boolean,
+    remembered?: ReadonlyMap<VirtualServerKey, IpvsEntry>,
+  ): Promise<ObservedState>;
   /** Just these virtual servers (after a failure, or to follow draining real servers). */
   observeServices(ids: readonly IpvsServiceId[]): Promise<Map<VirtualServerKey, IpvsEntry>>;
   /** Applies in order; one result per op; a failing op does not stop the others. */

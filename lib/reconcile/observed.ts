@@ -91,3 +91,56 @@ export function recordOp(
       return;
   }
 }
+
+const SERVICE_FIELDS = [
+  'family',
+  'protocol',
+  'address',
+  'port',
+  'fwmark',
+  'scheduler',
+  'flags',
+  'timeout',
+  'netmask',
+  'peName',
+] as const;
+const DESTINATION_FIELDS = [
+  'family',
+  'address',
+  'port',
+  'forward',
+  'weight',
+  'upperThreshold',
+  'lowerThreshold',
+  'tunType',
+  'tunPort',
+  'tunFlags',
+] as const;
+
+/**
+ * The remembered entry when a fresh dump of it shows the same service and real servers
+ * (connection counts copied in), else the fresh one. A resync dumps every real server; kept
+ * this way, the fresh objects of an unchanged table die young instead of replacing 100 000
+ * remembered ones, which would be collected only by a full garbage collection.
+ */
+export function reuseRemembered(remembered: IpvsEntry | undefined, fresh: IpvsEntry): IpvsEntry {
+  if (!remembered || remembered.destinations.length !== fresh.destinations.length) return fresh;
+  if (SERVICE_FIELDS.some((f) => remembered.service[f] !== fresh.service[f])) return fresh;
+  const same = (d: IpvsDestination, n: IpvsDestination | undefined): n is IpvsDestination =>
+    n !== undefined && DESTINATION_FIELDS.every((f) => d[f] === n[f]);
+  // The kernel lists a service's real servers newest first, the memory in the order added:
+  // matched by position when they agree, by address and port when they do not.
+  let match: (d: IpvsDestination, i: number) => IpvsDestination | undefined = (_, i) =>
+    fresh.destinations[i];
+  if (!remembered.destinations.every((d, i) => same(d, fresh.destinations[i]))) {
+    const byId = new Map(fresh.destinations.map((n) => [`${n.address}|${n.port}`, n]));
+    match = (d) => byId.get(`${d.address}|${d.port}`);
+    if (!remembered.destinations.every((d, i) => same(d, match(d, i)))) return fresh;
+  }
+  remembered.destinations.forEach((d, i) => {
+    const n = match(d, i) as IpvsDestination;
+    d.activeConns = n.activeConns ?? 0;
+    d.inactiveConns = n.inactiveConns ?? 0;
+  });
+  return remembered;
+}

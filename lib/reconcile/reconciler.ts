@@ -249,7 +249,10 @@ export class Reconciler {
    * translates every Service and diffs everything.
    */
   private async resync(): Promise<{ ops: Op[]; translated: Translated }> {
-    const obs = await this.opts.backend.observe((k) => this.table.get(k) !== undefined);
+    const obs = await this.opts.backend.observe(
+      (k) => this.table.get(k) !== undefined,
+      this.observed,
+    );
     this.observed.clear();
     for (const [k, e] of obs.entries) this.observed.set(k, e);
     this.addresses.clear();

@@ -2,7 +2,6 @@
 // dummy interface over rtnetlink, UDP conntrack cleanup for deleted real servers.
 import { IpvsClient, type IpvsOp } from '../../../bindings/ipvs/client.js';
 import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
-import type { IpvsService } from '../../../bindings/ipvs/types.js';
 import { RtnlClient, type AddressChange } from '../../../bindings/rtnl/client.js';
 import type { InterfaceAddress } from '../../../bindings/rtnl/codec.js';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../../bindings/rtnl/constants.js';
 import type { VirtualServerKey } from '../../model/types.js';
 import type { AddressOp, Op } from '../../reconcile/diff.js';
+import { reuseRemembered } from '../../reconcile/observed.js';
 import { forgetRemovedUdpFlows } from '../udp-flows.js';
 import type { Backend, CleanupReport, ObservedState, OpResult } from '../backend.js';
 import type { IpvsEntry } from './convert.js';
@@ -90,7 +90,10 @@ export class IpvsBackend implements Backend {
     return { virtual, node };
   }
 
-  async observe(wanted: (key: VirtualServerKey) => boolean): Promise<ObservedState> {
+  async observe(
+    wanted: (key: VirtualServerKey) => boolean,
+    remembered?: ReadonlyMap<VirtualServerKey, IpvsEntry>,
+  ): Promise<ObservedState> {
     const { virtual, node } = await this.hostAddresses();
     const ownership: Ownership = {
       virtualAddresses: virtual,
@@ -102,21 +105,13 @@ export class IpvsBackend implements Backend {
     const services = (await this.ipvs.getServices({ stats: false })).filter((s) =>
       owns(ownership, s),
     );
-    const dumped = await this.dumpDestinations(services);
-    for (const e of dumped) {
-      const key = ipvsServiceKey(e.service);
-      if (key) entries.set(key, e);
+    for (const service of services) {
+      const key = ipvsServiceKey(service);
+      const destinations = await this.ipvs.getDestinations(service, { stats: false });
+      // Merged one service at a time, so what the dump shows unchanged is dropped at once.
+      if (key) entries.set(key, reuseRemembered(remembered?.get(key), { service, destinations }));
     }
     return { entries, addresses: virtual, nodeAddresses: node };
-  }
-
-  private async dumpDestinations(services: readonly IpvsService[]): Promise<IpvsEntry[]> {
-    const out: IpvsEntry[] = [];
-    for (const service of services) {
-      const destinations = await this.ipvs.getDestinations(service, { stats: false });
-      out.push({ service, destinations });
-    }
-    return out;
   }
 
   async observeServices(ids: readonly IpvsServiceId[]): Promise<Map<VirtualServerKey, IpvsEntry>> {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ipvsDestination, ipvsService } from '../../fixtures/ipvs-objects.js';
 import type { IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
 import type { VirtualServerKey } from '../../../lib/model/types.js';
-import { recordOp } from '../../../lib/reconcile/observed.js';
+import { recordOp, reuseRemembered } from '../../../lib/reconcile/observed.js';
 
 const svc = ipvsService();
 const d = (address: string, weight = 1) => ipvsDestination(address, { weight });
@@ -84,5 +84,31 @@ describe('reconcile/observed', () => {
       activeConns: 3,
       inactiveConns: 1,
     });
+  });
+
+  it('a resync keeps the remembered entry when the dump shows it unchanged, in any order, with the fresh connection counts', () => {
+    const remembered: IpvsEntry = { service: svc, destinations: [d('10.1.0.1'), d('10.1.0.2')] };
+    const dumped = (ds: ReturnType<typeof d>[], service = svc): IpvsEntry => ({
+      service: { ...service },
+      destinations: ds,
+    });
+    const busy = { ...d('10.1.0.2'), activeConns: 3, inactiveConns: 1 };
+    // The kernel lists the newest real server first.
+    expect(reuseRemembered(remembered, dumped([busy, d('10.1.0.1')]))).to.equal(remembered);
+    expect(remembered.destinations[1]).to.include({ activeConns: 3, inactiveConns: 1 });
+    expect(reuseRemembered(remembered, dumped([d('10.1.0.1'), d('10.1.0.2')]))).to.equal(
+      remembered,
+    );
+    expect(remembered.destinations[1]).to.include({ activeConns: 0, inactiveConns: 0 });
+    // Anything else that differs gives the dump as it is.
+    for (const fresh of [
+      dumped([d('10.1.0.1'), d('10.1.0.2', 0)]),
+      dumped([d('10.1.0.1'), d('10.1.0.3')]),
+      dumped([d('10.1.0.1')]),
+      dumped([d('10.1.0.1'), d('10.1.0.2')], { ...svc, scheduler: 'sh' }),
+    ])
+      expect(reuseRemembered(remembered, fresh)).to.equal(fresh);
+    const fresh = dumped([d('10.1.0.1'), d('10.1.0.2')]);
+    expect(reuseRemembered(undefined, fresh)).to.equal(fresh);
   });
 });
