@@ -1,10 +1,9 @@
 // Typed face of the native addon (native/netlink.c): a netlink socket of any protocol.
 // The addon is found relative to the package root, so this works from the source tree
-// (ts run) and from dist/ alike.
-import { existsSync } from 'node:fs';
+// (ts run), from dist/ and from the bundled programs alike.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { NetlinkAddonError } from './errors.js';
 
 /** An Error from a system call, with the Linux errno (positive) and its name. */
@@ -41,16 +40,6 @@ interface NativeModule {
 export interface NativeAllocations {
   sockets: number;
   buffers: number;
-}
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('netlink: package root (binding.gyp) not found');
-    dir = up;
-  }
 }
 
 const loaded = new Map<string, NativeModule>();

@@ -1,12 +1,14 @@
 // `kube-ipvs version`: the package version, and the runtime it runs on.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { packageRoot } from '../../../bindings/package-root.js';
 import { parseFlags, type Command } from './io.js';
 
 async function packageVersion(): Promise<string> {
-  // From dist/lib/cli/commands/ to the package root.
-  const url = new URL('../../../../package.json', import.meta.url);
   try {
-    const pkg = JSON.parse(await readFile(url, 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';
