@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled command from dist/; a checkout that was not built is told what to run.
+// Runs the bundled command from dist/bundle/ (npm run build); a checkout that was not built
+// is told what to run.
 import { launch } from './launch.js';
 
-await launch('kube-ipvs', '../dist/lib/cli/kube-ipvs.js', () => undefined);
+await launch('kube-ipvs', '../dist/bundle/kube-ipvs.js', () => undefined);

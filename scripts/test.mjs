@@ -67,7 +67,9 @@ const ready =
   (nativeFresh() || step('native addon', 'npx', ['--no-install', 'node-gyp', 'rebuild'])) &&
   // A clean build: a compiled test whose source was moved or deleted must not run.
   (rmSync(join(root, 'dist'), { recursive: true, force: true }), true) &&
-  step('build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+  step('build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']) &&
+  // bin/ runs the bundled programs: the tests that start them test the bundle.
+  step('bundle', process.execPath, ['scripts/bundle.mjs']);
 
 if (ready) {
   if (!only) step('lint', 'npm', ['run', '--silent', 'lint']);
