@@ -22,8 +22,12 @@ export function iptablesBinary(
 
 export interface IptablesRunner {
   restore(input: string): Promise<void>;
-  /** iptables-save of one table; `counters`: with each rule's packet and byte counters (-c). */
-  save(table: string, options?: { counters?: boolean }): Promise<string>;
+  /**
+   * iptables-save of one table, or of every table the kernel has (no -t: one process instead
+   * of one per table, and no table module is loaded to answer); `counters`: with each
+   * rule's packet and byte counters (-c).
+   */
+  save(table?: string, options?: { counters?: boolean }): Promise<string>;
 }
 
 export function iptablesRunner(
@@ -39,7 +43,7 @@ export function iptablesRunner(
       });
     },
     async save(table, options = {}) {
-      const args = [...(options.counters ? ['-c'] : []), '-t', table];
+      const args = [...(options.counters ? ['-c'] : []), ...(table ? ['-t', table] : [])];
       const r = await runCommand(iptablesBinary(family, flavour, 'save'), args, { timeoutMs });
       return r.stdout;
     },

@@ -120,22 +120,22 @@ export class IptablesBackend implements Backend {
       .map((a) => a.address);
   }
 
-  /** Both tables of a family, in the flavour holding our chains (known, else found). */
-  private async save(family: IptablesFamily): Promise<{ nat: string; filter: string }> {
-    const read = async (fl: IptablesFlavour) => {
-      const r = this.runner(family, fl);
-      return { nat: await r.save('nat'), filter: await r.save('filter') };
-    };
+  /**
+   * Every table of a family in one iptables-save (nat and filter are parsed from it), in
+   * the flavour holding our chains (known, else found).
+   */
+  private async save(family: IptablesFamily): Promise<string> {
+    const read = (fl: IptablesFlavour) => this.runner(family, fl).save();
     const known = this.flavours.get(family);
     if (known !== undefined) return read(known);
     const first = await read('default');
-    if (first.nat.includes(CHAINS.portals)) {
+    if (first.includes(CHAINS.portals)) {
       this.flavours.set(family, 'default');
       return first;
     }
     // After a restart on a kernel where only legacy works, our chains are there.
     const legacy = await read('legacy').catch(() => undefined);
-    if (legacy?.nat.includes(CHAINS.portals)) {
+    if (legacy?.includes(CHAINS.portals)) {
       this.flavours.set(family, 'legacy');
       return legacy;
     }
@@ -144,7 +144,7 @@ export class IptablesBackend implements Backend {
 
   private async readFamily(family: IptablesFamily) {
     const saved = await this.save(family);
-    return readTables(family, parseSave(saved.nat, 'nat'), parseSave(saved.filter, 'filter'));
+    return readTables(family, parseSave(saved, 'nat'), parseSave(saved, 'filter'));
   }
 
   async observe(): Promise<ObservedState> {
@@ -292,17 +292,16 @@ export class IptablesBackend implements Backend {
     const other: string[] = [];
     for (const f of FAMILIES)
       for (const fl of ['default', 'legacy'] as const) {
-        let nat: string;
-        let filter: string;
+        let all: string;
         const r = this.runner(f, fl);
         try {
-          nat = await r.save('nat');
-          filter = await r.save('filter');
+          // Both tables in one process; a table the kernel does not have is not listed.
+          all = await r.save();
         } catch {
-          continue; // no such binary or table: nothing of ours there
+          continue; // no such binary: nothing of ours there
         }
-        const n = parseSave(nat, 'nat');
-        const t = parseSave(filter, 'filter');
+        const n = parseSave(all, 'nat');
+        const t = parseSave(all, 'filter');
         const input = cleanupInput(n, t, isOurs);
         if (input === '') continue;
         virtualServers += readTables(f, n, t).services.size;
