@@ -39,9 +39,21 @@ function nsName(o: { metadata?: { namespace?: string; name?: string } }): [strin
  */
 export function loadKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  try {
+    if (file) kc.loadFromFile(file);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (e) {
+    // client-node reads a file that is not a YAML mapping (empty, a list) as undefined and
+    // fails on a property of it: say what the file is not.
+    if (e instanceof TypeError) throw new Error('not a kubeconfig (no clusters, contexts, users)');
+    throw e;
+  }
+  // Without one, the API clients would fail later with client-node's "No active cluster!".
+  if (!kc.getCurrentCluster())
+    throw new Error(
+      `no cluster to connect to: the current context (${kc.getCurrentContext() || 'none'}) names none`,
+    );
   return kc;
 }
 

@@ -366,11 +366,24 @@ describe('kube-ipvs command (real process)', function () {
         `kube-ipvs run: loading the kubeconfig ${join(dir, 'none')}: no such file or directory\n`,
       ],
       [
+        ['run', '--once', '--kubeconfig', join(dir, 'kubeconfig-empty')],
+        `kube-ipvs run: loading the kubeconfig ${join(dir, 'kubeconfig-empty')}: not a kubeconfig (no clusters, contexts, users)\n`,
+      ],
+      [
+        ['plan', '--kubeconfig', join(dir, 'kubeconfig-no-cluster')],
+        `kube-ipvs plan: loading the kubeconfig ${join(dir, 'kubeconfig-no-cluster')}: no cluster to connect to: the current context (none) names none\n`,
+      ],
+      [
         ['plan', '--kubeconfig', join(dir, 'config-bad.yaml'), '--config', join(dir, 'nope.yaml')],
         // The config loader's own format, as check and render print it.
         `${join(dir, 'nope.yaml')}: (document): cannot read the file: ENOENT: no such file or directory, open '${join(dir, 'nope.yaml')}'\n`,
       ],
     ];
+    writeFileSync(join(dir, 'kubeconfig-empty'), '');
+    writeFileSync(
+      join(dir, 'kubeconfig-no-cluster'),
+      'apiVersion: v1\nkind: Config\nclusters: []\n',
+    );
     for (const [args, stderr] of cases) {
       const r = await run(args);
       expect(r.stderr, args.join(' ')).to.equal(stderr);
