@@ -46,7 +46,8 @@ export function loadKubeConfig(file?: string): KubeConfig {
   } catch (e) {
     // client-node reads a file that is not a YAML mapping (empty, a list) as undefined and
     // fails on a property of it: say what the file is not.
-    if (e instanceof TypeError) throw new Error('not a kubeconfig (no clusters, contexts, users)');
+    if (e instanceof TypeError)
+      throw new Error('not a kubeconfig (no clusters, contexts, users)', { cause: e });
     throw e;
   }
   // Without one, the API clients would fail later with client-node's "No active cluster!".
