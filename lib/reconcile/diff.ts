@@ -23,7 +23,8 @@ export interface EntryDiff {
 
 const IPPROTO_UDP = 17;
 
-function sameService(a: IpvsService, b: IpvsService): boolean {
+/** The fields SET_SERVICE changes: two dumps of one key that agree on them are the same. */
+export function sameService(a: IpvsService, b: IpvsService): boolean {
   return (
     a.scheduler === b.scheduler &&
     a.flags === b.flags &&
@@ -33,7 +34,8 @@ function sameService(a: IpvsService, b: IpvsService): boolean {
   );
 }
 
-function sameDestination(a: IpvsDestination, b: IpvsDestination): boolean {
+/** The fields SET_DEST changes: two real servers of one id that agree on them are the same. */
+export function sameDestination(a: IpvsDestination, b: IpvsDestination): boolean {
   return (
     a.weight === b.weight &&
     a.forward === b.forward &&

@@ -4,7 +4,7 @@ import type { IpvsDestination } from '../../bindings/ipvs/types.js';
 import type { IpvsEntry } from '../backends/ipvs/convert.js';
 import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { VirtualServerKey } from '../model/types.js';
-import type { Op } from './diff.js';
+import { destinationId, sameDestination, sameService, type Op } from './diff.js';
 
 const sameDest = (a: { address: string; port: number }, b: { address: string; port: number }) =>
   a.address === b.address && a.port === b.port;
@@ -92,31 +92,6 @@ export function recordOp(
   }
 }
 
-const SERVICE_FIELDS = [
-  'family',
-  'protocol',
-  'address',
-  'port',
-  'fwmark',
-  'scheduler',
-  'flags',
-  'timeout',
-  'netmask',
-  'peName',
-] as const;
-const DESTINATION_FIELDS = [
-  'family',
-  'address',
-  'port',
-  'forward',
-  'weight',
-  'upperThreshold',
-  'lowerThreshold',
-  'tunType',
-  'tunPort',
-  'tunFlags',
-] as const;
-
 /**
  * The remembered entry when a fresh dump of it shows the same service and real servers
  * (connection counts copied in), else the fresh one. A resync dumps every real server; kept
@@ -124,17 +99,19 @@ const DESTINATION_FIELDS = [
  * remembered ones, which would be collected only by a full garbage collection.
  */
 export function reuseRemembered(remembered: IpvsEntry | undefined, fresh: IpvsEntry): IpvsEntry {
+  // Both are of one key (the caller looks the remembered one up by the fresh one's), so
+  // what can differ is what SET_SERVICE and SET_DEST change, and which real servers.
   if (!remembered || remembered.destinations.length !== fresh.destinations.length) return fresh;
-  if (SERVICE_FIELDS.some((f) => remembered.service[f] !== fresh.service[f])) return fresh;
+  if (!sameService(remembered.service, fresh.service)) return fresh;
   const same = (d: IpvsDestination, n: IpvsDestination | undefined): n is IpvsDestination =>
-    n !== undefined && DESTINATION_FIELDS.every((f) => d[f] === n[f]);
+    n !== undefined && sameDest(d, n) && sameDestination(d, n);
   // The kernel lists a service's real servers newest first, the memory in the order added:
   // matched by position when they agree, by address and port when they do not.
   let match: (d: IpvsDestination, i: number) => IpvsDestination | undefined = (_, i) =>
     fresh.destinations[i];
   if (!remembered.destinations.every((d, i) => same(d, fresh.destinations[i]))) {
-    const byId = new Map(fresh.destinations.map((n) => [`${n.address}|${n.port}`, n]));
-    match = (d) => byId.get(`${d.address}|${d.port}`);
+    const byId = new Map(fresh.destinations.map((n) => [destinationId(n), n]));
+    match = (d) => byId.get(destinationId(d));
     if (!remembered.destinations.every((d, i) => same(d, match(d, i)))) return fresh;
   }
   remembered.destinations.forEach((d, i) => {
