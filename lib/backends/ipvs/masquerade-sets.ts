@@ -26,13 +26,9 @@ export function membersOf(vs: VirtualServer): Member[] {
   const f = familyNumber(vs);
   const proto = vs.protocol.toLowerCase();
   const out: Member[] = [];
-  const role = entryRole(vs);
-  if (role) out.push({ set: setName(f, role), entry: entryText(role, vs.address, proto, vs.port) });
-  for (const rs of vs.realServers)
-    out.push({
-      set: setName(f, 'loopBack'),
-      entry: entryText('loopBack', rs.address, proto, rs.port),
-    });
+  eachMember(vs, (role, address, port) =>
+    out.push({ set: setName(f, role), entry: entryText(role, address, proto, port) }),
+  );
   return out;
 }
 
@@ -60,6 +56,20 @@ function entryRole(vs: VirtualServer): SetRole | undefined {
   return vs.trafficPolicy === 'Cluster' ? 'external' : undefined;
 }
 
+/**
+ * Each member a virtual server asks for, as its role, address and port (the protocol is
+ * the virtual server's): its own address if it has a role, and every real server for the
+ * hairpin set.
+ */
+function eachMember(
+  vs: VirtualServer,
+  visit: (role: SetRole, address: string, port: number) => void,
+): void {
+  const role = entryRole(vs);
+  if (role) visit(role, vs.address, vs.port);
+  for (const rs of vs.realServers) visit('loopBack', rs.address, rs.port);
+}
+
 function entryText(role: SetRole, address: string, proto: string, port: number): string {
   // Hairpin: the endpoint as destination and as source of the same packet.
   return role === 'loopBack'
@@ -74,7 +84,7 @@ function entryText(role: SetRole, address: string, proto: string, port: number):
  */
 type MemberKey = number | string;
 
-const PROTO_INDEX: Readonly<Record<string, number>> = { tcp: 0, udp: 1, sctp: 2 };
+/** A protocol's number in a packed key is its index here. */
 const PROTO_NAMES = ['tcp', 'udp', 'sctp'];
 const SCRATCH = new Uint8Array(4);
 
@@ -82,7 +92,7 @@ function memberKey(role: SetRole, address: string, proto: string, port: number):
   if (!writeInet4(address, SCRATCH)) return entryText(role, address, proto, port);
   const ip = ((SCRATCH[0] as number) << 24) + ((SCRATCH[1] as number) << 16);
   const u32 = (ip >>> 0) + (SCRATCH[2] as number) * 256 + (SCRATCH[3] as number);
-  return (u32 * 4 + (PROTO_INDEX[proto] ?? 0)) * 65536 + port;
+  return (u32 * 4 + Math.max(0, PROTO_NAMES.indexOf(proto))) * 65536 + port;
 }
 
 function keyText(role: SetRole, key: MemberKey): string {
@@ -130,16 +140,11 @@ export class SetMembership {
   private count(vs: VirtualServer, delta: 1 | -1, crossed: Member[]): number {
     const f = familyNumber(vs);
     const proto = vs.protocol.toLowerCase();
-    const role = entryRole(vs);
     let n = 0;
-    if (role) {
-      this.bump(f, role, vs.address, proto, vs.port, delta, crossed);
+    eachMember(vs, (role, address, port) => {
+      this.bump(f, role, address, proto, port, delta, crossed);
       n++;
-    }
-    for (const rs of vs.realServers) {
-      this.bump(f, 'loopBack', rs.address, proto, rs.port, delta, crossed);
-      n++;
-    }
+    });
     return n;
   }
 
