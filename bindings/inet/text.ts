@@ -26,13 +26,13 @@ function hexDigit(c: number): number {
   return -1;
 }
 
+/** pton4's octets until the text is known good (one buffer: the parse is synchronous). */
+const TMP4 = new Uint8Array(4);
+
 /**
  * glibc inet_pton4 over text[start, end): four decimal octets, no leading zero ("01" is
  * refused), nothing else. Writes 4 bytes at `off`; false (and `out` untouched) on failure.
  */
-/** pton4's octets until the text is known good (one buffer: the parse is synchronous). */
-const TMP4 = new Uint8Array(4);
-
 function pton4(text: string, start: number, end: number, out: Uint8Array, off: number): boolean {
   let octets = 0;
   let sawDigit = false;
