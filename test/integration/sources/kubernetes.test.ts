@@ -210,14 +210,19 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
   });
 
   const listsOf = (path: string) => api.requests.filter((r) => !r.watch && r.path === path);
+  /** Services s0..s(n-1) at 10.0.NET.i, each with one slice of one endpoint at 10.1.NET.i. */
+  const createPairs = (n: number, net: number, namespaceOf = (_i: number) => 'default') => {
+    for (let i = 0; i < n; i++) {
+      const ns = namespaceOf(i);
+      api.create('services', service(ns, `s${i}`, `10.0.${net}.${i}`));
+      api.create('endpointslices', slice(ns, `s${i}-x`, `s${i}`, [`10.1.${net}.${i}`]));
+    }
+  };
 
   it('lists in pages (limit, continue), each type from one snapshot, then follows changes', async () => {
     const { store, consumer, src } = await startWith({}, { listPageSize: 2 });
     api.create('nodes', node('node-a', '192.168.10.11'));
-    for (let i = 0; i < 5; i++) {
-      api.create('services', service(`ns${i % 2}`, `s${i}`, `10.0.8.${i}`));
-      api.create('endpointslices', slice(`ns${i % 2}`, `s${i}-x`, `s${i}`, [`10.1.8.${i}`]));
-    }
+    createPairs(5, 8, (i) => `ns${i % 2}`);
     // A change between two pages is not in the list (same snapshot); the watch brings it.
     let once = false;
     api.afterListPage = (p) => {
@@ -272,10 +277,7 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
 
   it('lists whole from a server without chunking (limit ignored)', async () => {
     const { store, consumer, src } = await startWith({ listChunking: false }, { listPageSize: 2 });
-    for (let i = 0; i < 5; i++) {
-      api.create('services', service('default', `s${i}`, `10.0.9.${i}`));
-      api.create('endpointslices', slice('default', `s${i}-x`, `s${i}`, [`10.1.9.${i}`]));
-    }
+    createPairs(5, 9);
     src.start();
     await src.waitForSync(5000);
     await converge(api, consumer, store);
@@ -369,10 +371,7 @@ describe('sources/kubernetes against the test API server (R1.2, R1.4)', function
   for (const mode of ['event', 'http'] as const) {
     it(`relists after 410 Gone on resume (expired watch as ${mode === 'event' ? 'an ERROR event' : 'HTTP 410'})`, async () => {
       const { store, consumer, src } = await startWith({ expiredWatch: mode });
-      for (let i = 0; i < 20; i++) {
-        api.create('services', service('default', `s${i}`, `10.0.1.${i}`));
-        api.create('endpointslices', slice('default', `s${i}-x`, `s${i}`, [`10.1.1.${i}`]));
-      }
+      createPairs(20, 1);
       src.start();
       await src.waitForSync(5000);
       await converge(api, consumer, store);
