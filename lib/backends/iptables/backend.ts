@@ -22,7 +22,7 @@ import {
 import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
 import { RtnlClient } from '../../../bindings/rtnl/client.js';
 import { IFF_LOOPBACK } from '../../../bindings/rtnl/constants.js';
-import { modprobe } from '../../../bindings/modules.js';
+import { modprobeAll } from '../../../bindings/modules.js';
 import type { VirtualServerKey } from '../../model/types.js';
 import type { Op } from '../../reconcile/diff.js';
 import { recordOp } from '../../reconcile/observed.js';
@@ -42,7 +42,7 @@ export interface IptablesBackendOptions {
   runner?: (family: IptablesFamily, flavour: IptablesFlavour) => IptablesRunner;
 }
 
-/** Modules the rules need; a built-in one makes modprobe a no-op. */
+/** Modules the rules need; one loaded or built in already is not asked for. */
 export const IPTABLES_MODULES = [
   'iptable_nat',
   'ip6table_nat',
@@ -93,7 +93,8 @@ export class IptablesBackend implements Backend {
   }
 
   static async open(options: IptablesBackendOptions = {}): Promise<IptablesBackend> {
-    for (const m of IPTABLES_MODULES) await modprobe(m);
+    // A module that does not load may be built in; iptables-restore reports what is missing.
+    await modprobeAll(IPTABLES_MODULES);
     const variant = await iptablesVariant();
     options.info?.(`iptables backend: the iptables command is ${variant ?? 'unknown'}`);
     return new IptablesBackend(RtnlClient.open(), options);
