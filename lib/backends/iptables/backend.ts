@@ -30,6 +30,7 @@ import type { Backend, CleanupReport, ObservedState, OpResult } from '../backend
 import type { IpvsEntry } from '../ipvs/convert.js';
 import { nodeAddress } from '../ipvs/backend.js';
 import { ipvsServiceKey } from '../ipvs/key.js';
+import { kernelChainPlaces, type ChainPlaces } from './leftovers.js';
 import { readTables, virtualAddresses, type Base, type Installed } from './read.js';
 import { cleanupInput, installedOf, restoreInput, type Change } from './restore.js';
 import { CHAINS, SEP_PREFIX, SVC_PREFIX, familyOf, schedulerMapping } from './rules.js';
@@ -40,6 +41,8 @@ export interface IptablesBackendOptions {
   /** Told which iptables is in use. */
   info?: (message: string) => void;
   runner?: (family: IptablesFamily, flavour: IptablesFlavour) => IptablesRunner;
+  /** Where cleanup looks for our chains (default: asks the kernel, kernelChainPlaces). */
+  chainPlaces?: (isOurs: (chain: string) => boolean) => ChainPlaces;
 }
 
 /** Modules the rules need; one loaded or built in already is not asked for. */
@@ -291,31 +294,48 @@ export class IptablesBackend implements Backend {
   async cleanup(): Promise<CleanupReport> {
     let virtualServers = 0;
     const other: string[] = [];
-    for (const f of FAMILIES)
-      for (const fl of ['default', 'legacy'] as const) {
-        let all: string;
-        const r = this.runner(f, fl);
-        try {
-          // Both tables in one process; a table the kernel does not have is not listed.
-          all = await r.save();
-        } catch {
-          continue; // no such binary: nothing of ours there
+    const places = (this.options.chainPlaces ?? ((o) => kernelChainPlaces(o)))(isOurs);
+    try {
+      for (const f of FAMILIES)
+        for (const fl of ['default', 'legacy'] as const) {
+          // Most starts find nothing: the kernel says so without an iptables-save process.
+          if (!(await places.mayHold(f, fl))) continue;
+          const removed = await this.cleanupFlavour(f, fl);
+          if (removed === undefined) continue;
+          virtualServers += removed;
+          other.push(
+            `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} service chains`,
+          );
         }
-        const n = parseSave(all, 'nat');
-        const t = parseSave(all, 'filter');
-        const input = cleanupInput(n, t, isOurs);
-        if (input === '') continue;
-        virtualServers += readTables(f, n, t).services.size;
-        try {
-          await r.restore(input);
-        } catch (e) {
-          throw e instanceof CommandFailed ? new Error(e.message) : e;
-        }
-        other.push(
-          `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} service chains`,
-        );
-      }
+    } finally {
+      places.close();
+    }
     this.installed.clear();
     return { virtualServers, addresses: 0, other };
+  }
+
+  /** Removes our chains from one family and flavour: how many virtual servers, or undefined if none. */
+  private async cleanupFlavour(
+    f: IptablesFamily,
+    fl: IptablesFlavour,
+  ): Promise<number | undefined> {
+    let all: string;
+    const r = this.runner(f, fl);
+    try {
+      // Both tables in one process; a table the kernel does not have is not listed.
+      all = await r.save();
+    } catch {
+      return undefined; // no such binary: nothing of ours there
+    }
+    const n = parseSave(all, 'nat');
+    const t = parseSave(all, 'filter');
+    const input = cleanupInput(n, t, isOurs);
+    if (input === '') return undefined;
+    try {
+      await r.restore(input);
+    } catch (e) {
+      throw e instanceof CommandFailed ? new Error(e.message) : e;
+    }
+    return readTables(f, n, t).services.size;
   }
 }
