@@ -7,3 +7,4 @@ export {
   type IptablesFlavour,
   type IptablesRunner,
 } from './run.js';
+export { commandFlavour, legacyTables, legacyTablesFile, resolveCommand } from './probe.js';

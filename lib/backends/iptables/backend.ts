@@ -22,7 +22,7 @@ import {
 import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
 import { RtnlClient } from '../../../bindings/rtnl/client.js';
 import { IFF_LOOPBACK } from '../../../bindings/rtnl/constants.js';
-import { modprobe } from '../../../bindings/modules.js';
+import { modprobeAll } from '../../../bindings/modules.js';
 import type { VirtualServerKey } from '../../model/types.js';
 import type { Op } from '../../reconcile/diff.js';
 import { recordOp } from '../../reconcile/observed.js';
@@ -30,6 +30,7 @@ import type { Backend, CleanupReport, ObservedState, OpResult } from '../backend
 import type { IpvsEntry } from '../ipvs/convert.js';
 import { nodeAddress } from '../ipvs/backend.js';
 import { ipvsServiceKey } from '../ipvs/key.js';
+import { kernelChainPlaces, type ChainPlaces } from './leftovers.js';
 import { readTables, virtualAddresses, type Base, type Installed } from './read.js';
 import { cleanupInput, installedOf, restoreInput, type Change } from './restore.js';
 import { CHAINS, SEP_PREFIX, SVC_PREFIX, familyOf, schedulerMapping } from './rules.js';
@@ -40,9 +41,11 @@ export interface IptablesBackendOptions {
   /** Told which iptables is in use. */
   info?: (message: string) => void;
   runner?: (family: IptablesFamily, flavour: IptablesFlavour) => IptablesRunner;
+  /** Where cleanup looks for our chains (default: asks the kernel, kernelChainPlaces). */
+  chainPlaces?: (isOurs: (chain: string) => boolean) => ChainPlaces;
 }
 
-/** Modules the rules need; a built-in one makes modprobe a no-op. */
+/** Modules the rules need; one loaded or built in already is not asked for. */
 export const IPTABLES_MODULES = [
   'iptable_nat',
   'ip6table_nat',
@@ -93,7 +96,8 @@ export class IptablesBackend implements Backend {
   }
 
   static async open(options: IptablesBackendOptions = {}): Promise<IptablesBackend> {
-    for (const m of IPTABLES_MODULES) await modprobe(m);
+    // A module that does not load may be built in; iptables-restore reports what is missing.
+    await modprobeAll(IPTABLES_MODULES);
     const variant = await iptablesVariant();
     options.info?.(`iptables backend: the iptables command is ${variant ?? 'unknown'}`);
     return new IptablesBackend(RtnlClient.open(), options);
@@ -290,31 +294,48 @@ export class IptablesBackend implements Backend {
   async cleanup(): Promise<CleanupReport> {
     let virtualServers = 0;
     const other: string[] = [];
-    for (const f of FAMILIES)
-      for (const fl of ['default', 'legacy'] as const) {
-        let all: string;
-        const r = this.runner(f, fl);
-        try {
-          // Both tables in one process; a table the kernel does not have is not listed.
-          all = await r.save();
-        } catch {
-          continue; // no such binary: nothing of ours there
+    const places = (this.options.chainPlaces ?? ((o) => kernelChainPlaces(o)))(isOurs);
+    try {
+      for (const f of FAMILIES)
+        for (const fl of ['default', 'legacy'] as const) {
+          // Most starts find nothing: the kernel says so without an iptables-save process.
+          if (!(await places.mayHold(f, fl))) continue;
+          const removed = await this.cleanupFlavour(f, fl);
+          if (removed === undefined) continue;
+          virtualServers += removed;
+          other.push(
+            `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} service chains`,
+          );
         }
-        const n = parseSave(all, 'nat');
-        const t = parseSave(all, 'filter');
-        const input = cleanupInput(n, t, isOurs);
-        if (input === '') continue;
-        virtualServers += readTables(f, n, t).services.size;
-        try {
-          await r.restore(input);
-        } catch (e) {
-          throw e instanceof CommandFailed ? new Error(e.message) : e;
-        }
-        other.push(
-          `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} service chains`,
-        );
-      }
+    } finally {
+      places.close();
+    }
     this.installed.clear();
     return { virtualServers, addresses: 0, other };
+  }
+
+  /** Removes our chains from one family and flavour: how many virtual servers, or undefined if none. */
+  private async cleanupFlavour(
+    f: IptablesFamily,
+    fl: IptablesFlavour,
+  ): Promise<number | undefined> {
+    let all: string;
+    const r = this.runner(f, fl);
+    try {
+      // Both tables in one process; a table the kernel does not have is not listed.
+      all = await r.save();
+    } catch {
+      return undefined; // no such binary: nothing of ours there
+    }
+    const n = parseSave(all, 'nat');
+    const t = parseSave(all, 'filter');
+    const input = cleanupInput(n, t, isOurs);
+    if (input === '') return undefined;
+    try {
+      await r.restore(input);
+    } catch (e) {
+      throw e instanceof CommandFailed ? new Error(e.message) : e;
+    }
+    return readTables(f, n, t).services.size;
   }
 }

@@ -47,7 +47,7 @@ export interface MasqueradeSyncOptions {
   loadModules?: () => Promise<void>;
 }
 
-/** Modules the rules need; built-in ones make modprobe a no-op. */
+/** Modules the rules need; those loaded or built in already are not asked for. */
 export const MASQUERADE_MODULES = [
   'ip_set',
   'ip_set_hash_ipport',

@@ -1,11 +1,14 @@
-// `node dist/test/kernel/bindings/capture-replies.js [--host|--ipset] [OUT_DIR]`: records
+// `node dist/test/kernel/bindings/capture-replies.js [--host|--ipset|--nftables] [OUT_DIR]`: records
 // real kernel replies for the unit tests (test/fixtures/kernel-replies/). By default it
 // boots UML once (test/harness/uml.ts) and runs itself inside, where it programs a small
 // IPVS table with ipvsadm, sends a little traffic through it and writes the IPVS replies,
 // each with ipvsadm's listing of the same state in its comment; `--host` records only
 // the generic-netlink controller replies, which the host kernel gives without IPVS;
 // `--ipset` (in UML) fills three sets with the ipset tool and records only the ipset
-// subsystem's replies, with `ipset save` in the comments. Each request goes out on a raw netlink
+// subsystem's replies, with `ipset save` in the comments; `--nftables` (on the host: the
+// UML kernel has no nf_tables ip/ip6 family) makes chains with iptables-nft in a network
+// namespace of its own and records the nf_tables chain dumps, with iptables-nft-save in
+// the comments. Each request goes out on a raw netlink
 // socket (extended and capped ACKs on, as openConnection sets them) and every reply
 // datagram is written as one hex line. Not a test: run it by hand to renew fixtures.
 import { createSocket } from 'node:dgram';
@@ -15,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as C from '../../../bindings/ipvs/constants.js';
 import * as ipset from '../../../bindings/ipset/index.js';
+import * as nft from '../../../bindings/nftables/index.js';
 import type { Request } from '../../../bindings/netlink/connection.js';
 import { writeServiceNest } from '../../../bindings/ipvs/codec.js';
 import { AF_INET } from '../../../bindings/ipvs/types.js';
@@ -311,14 +315,60 @@ async function insideIpset(outDir: string): Promise<void> {
   write(outDir, files);
 }
 
+/** Chains the nftables fixtures describe, made by iptables-nft (an independent writer). */
+const NFTABLES_SETUP: string[][] = [
+  ['iptables-nft', '-t', 'filter', '-N', 'KUBE-IPVS-REJECT'],
+  ['ip6tables-nft', '-t', 'filter', '-N', 'KUBE-IPVS-REJECT'],
+  ['ip6tables-nft', '-t', 'filter', '-N', 'OTHER'],
+];
+
+/** Set in the copy of this script that runs in a namespace of its own (unshare -n). */
+const OWN_NETNS = 'KUBE_IPVS_CAPTURE_OWN_NETNS';
+
+async function nftablesOnHost(outDir: string): Promise<void> {
+  if (process.env[OWN_NETNS] !== '1') {
+    const r = await run(
+      'unshare',
+      ['-n', process.execPath, fileURLToPath(import.meta.url), '--nftables', outDir],
+      { env: { ...process.env, [OWN_NETNS]: '1' } },
+    );
+    process.stdout.write(r.stdout);
+    return;
+  }
+  for (const [cmd, ...args] of NFTABLES_SETUP) await run(cmd ?? '', args);
+  const kernel = `host kernel ${release()}`;
+  const sock = rawSocket(nft.NETLINK_NETFILTER);
+  const send = (r: Request): Buffer[] =>
+    exchange(sock, r.type, NLM_F_DUMP, Buffer.isBuffer(r.payload) ? r.payload : Buffer.alloc(0));
+  const saved = async (cmd: string): Promise<string> =>
+    (await run(cmd, [])).stdout.replace(/^# (Generated|Completed) .*\n/gm, '');
+  const files: Record<string, string> = {
+    'nft-chain-dump-ip.hex': hex(
+      send(nft.chainDumpRequest(nft.NFPROTO_IPV4)),
+      `NFT_MSG_GETCHAIN dump of family ip (${kernel}); iptables-nft-save:\n${await saved('iptables-nft-save')}`,
+    ),
+    'nft-chain-dump-ip6.hex': hex(
+      send(nft.chainDumpRequest(nft.NFPROTO_IPV6)),
+      `NFT_MSG_GETCHAIN dump of family ip6 (${kernel}); ip6tables-nft-save:\n${await saved('ip6tables-nft-save')}`,
+    ),
+  };
+  sock.close();
+  write(outDir, files);
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const mode = args[0] === '--host' || args[0] === '--ipset' ? args[0] : undefined;
+  const mode =
+    args[0] === '--host' || args[0] === '--ipset' || args[0] === '--nftables' ? args[0] : undefined;
   const outDir = resolve(
     (mode ? args[1] : args[0]) ?? join(repoRoot, 'test/fixtures/kernel-replies'),
   );
   if (mode === '--host') {
     await onHost(outDir);
+    return;
+  }
+  if (mode === '--nftables') {
+    await nftablesOnHost(outDir);
     return;
   }
   if (inUml()) {

@@ -1,0 +1,3 @@
+export * from './constants.js';
+export * from './codec.js';
+export { NftablesClient } from './client.js';

@@ -1,0 +1,48 @@
+// Runs one scenario of the leftover-chain tests inside a network namespace (the test starts
+// this script under `ip netns exec`), counting the processes it spawns. Prints one JSON
+// document.
+import { ChildProcess } from 'node:child_process';
+import { NFPROTO_IPV4, NFPROTO_IPV6, NftablesClient } from '../../../bindings/nftables/index.js';
+import { IptablesBackend } from '../../../lib/backends/iptables/backend.js';
+import { kernelChainPlaces } from '../../../lib/backends/iptables/leftovers.js';
+
+const spawned: string[] = [];
+// Every child process of Node goes through ChildProcess.prototype.spawn (execFile too);
+// the method is internal, so it is not in the typings.
+interface Spawning {
+  spawn(options: { file: string }): unknown;
+}
+const proto = ChildProcess.prototype as unknown as Spawning;
+const spawn = proto.spawn;
+proto.spawn = function (this: Spawning, options) {
+  spawned.push(options.file);
+  return spawn.call(this, options);
+};
+
+async function places(): Promise<unknown> {
+  const nft = NftablesClient.open();
+  const chains = {
+    ip: await nft.chains(NFPROTO_IPV4),
+    ip6: await nft.chains(NFPROTO_IPV6),
+  };
+  nft.close();
+  const p = kernelChainPlaces((c) => c.startsWith('KUBE-IPVS-'));
+  const mayHold: Record<string, boolean> = {};
+  for (const f of [4, 6] as const)
+    for (const fl of ['default', 'legacy'] as const) mayHold[`${f} ${fl}`] = await p.mayHold(f, fl);
+  p.close();
+  return { chains, mayHold, spawned };
+}
+
+async function cleanup(): Promise<unknown> {
+  const b = IptablesBackend.forCleanup();
+  try {
+    return { report: await b.cleanup(), spawned };
+  } finally {
+    b.close();
+  }
+}
+
+const scenario = process.argv[2];
+const out = scenario === 'places' ? await places() : await cleanup();
+process.stdout.write(`${JSON.stringify(out)}\n`);
