@@ -1,5 +1,6 @@
-// The dummy interface that holds virtual addresses, and the node's addresses, over
-// rtnetlink (NETLINK_ROUTE) on the same socket addon as IPVS: no `ip` command.
+// The dummy interface, the local routes through it that make virtual addresses local,
+// and the node's addresses, over rtnetlink (NETLINK_ROUTE) on the same socket addon as
+// IPVS: no `ip` command.
 import type { MessageResult, NetlinkConnection, Request } from '../netlink/connection.js';
 import { NETLINK_ROUTE } from '../netlink/constants.js';
 import { NetlinkError } from '../netlink/errors.js';
@@ -7,18 +8,23 @@ import { type OpenOptions, openConnection } from '../netlink/open.js';
 import {
   type InterfaceAddress,
   type Link,
+  type LocalRoute,
   decodeAddress,
   decodeLink,
+  decodeLocalRoute,
   ifaddrDumpMsg,
   ifaddrmsg,
   ifinfomsg,
   linkKindAttr,
   linkNameAttr,
+  localRouteMsg,
+  routeDumpMsg,
 } from './codec.js';
 import * as C from './constants.js';
 
 const ENODEV = 19;
 
+/** A host address on interface `index`, or a local host route through it. */
 export type AddressChange = { op: 'add' | 'delete'; index: number; address: string };
 
 export class RtnlClient {
@@ -114,6 +120,33 @@ export class RtnlClient {
       flags: c.op === 'add' ? C.NLM_F_CREATE | C.NLM_F_REPLACE : 0,
       payload: ifaddrmsg(c.index, c.address),
       describe: () => `${c.op === 'add' ? 'RTM_NEWADDR' : 'RTM_DELADDR'} ${c.address}`,
+    }));
+    return this.connection.batch(reqs);
+  }
+
+  /** Every route of type local, IPv4 and IPv6, of every table. */
+  async localRoutes(): Promise<LocalRoute[]> {
+    const ms = await this.connection.dump({
+      type: C.RTM_GETROUTE,
+      payload: routeDumpMsg(),
+      describe: () => 'RTM_GETROUTE dump',
+    });
+    const out: LocalRoute[] = [];
+    for (const m of ms) {
+      if (m.type !== C.RTM_NEWROUTE) continue;
+      const r = decodeLocalRoute(m.payload);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Adds and deletes local host routes, many per datagram; one result per change. */
+  async changeLocalRoutes(changes: readonly AddressChange[]): Promise<MessageResult[]> {
+    const reqs: Request[] = changes.map((c) => ({
+      type: c.op === 'add' ? C.RTM_NEWROUTE : C.RTM_DELROUTE,
+      flags: c.op === 'add' ? C.NLM_F_CREATE | C.NLM_F_REPLACE : 0,
+      payload: localRouteMsg(c.index, c.address),
+      describe: () => `${c.op === 'add' ? 'RTM_NEWROUTE' : 'RTM_DELROUTE'} local ${c.address}`,
     }));
     return this.connection.batch(reqs);
   }

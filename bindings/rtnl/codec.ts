@@ -1,4 +1,4 @@
-// struct ifinfomsg / struct ifaddrmsg and their attributes ⇄ plain objects.
+// struct ifinfomsg / ifaddrmsg / rtmsg and their attributes ⇄ plain objects.
 import { AF_INET, AF_INET6, type AddressFamily } from '../ipvs/types.js';
 import { addressLength, formatAddress, parseAddress } from '../ipvs/address.js';
 import {
@@ -32,6 +32,19 @@ export interface InterfaceAddress {
   index: number;
   scope: number;
   flags: number;
+}
+
+/** A route of type local (RTN_LOCAL): its destination is delivered to this host. */
+export interface LocalRoute {
+  family: AddressFamily;
+  /** Canonical text of the destination. */
+  address: string;
+  prefixLength: number;
+  table: number;
+  /** RTPROT_*: RTPROT_KERNEL for the routes the kernel makes for host addresses. */
+  protocol: number;
+  /** Output interface index; 0 when the route names none. */
+  index: number;
 }
 
 export function ifinfomsg(
@@ -117,5 +130,53 @@ export function decodeAddress(payload: Buffer): InterfaceAddress | undefined {
     index: payload.readUInt32LE(4),
     scope: payload.readUInt8(3),
     flags: a.u32(C.IFA_FLAGS) ?? payload.readUInt8(2),
+  };
+}
+
+/**
+ * A host route (/32 or /128) of type local in the local table through an interface: the
+ * kernel delivers the address to this host as if it were bound there, but inserting one
+ * costs a trie insert, where binding an address walks the interface's whole address list.
+ */
+export function localRouteMsg(index: number, address: string): Buffer {
+  const family = familyOf(address);
+  const attrs: AttrOut[] = [bytes(C.RTA_DST, parseAddress(family, address)), u32(C.RTA_OIF, index)];
+  const buf = Buffer.alloc(C.RTMSG_LEN + attrsLength(attrs));
+  buf.writeUInt8(family, 0);
+  buf.writeUInt8(addressLength(family) * 8, 1);
+  // rtm_src_len 0, rtm_tos 0.
+  buf.writeUInt8(C.RT_TABLE_LOCAL, 4);
+  buf.writeUInt8(C.RTPROT_STATIC, 5);
+  buf.writeUInt8(C.RT_SCOPE_HOST, 6);
+  buf.writeUInt8(C.RTN_LOCAL, 7);
+  // rtm_flags 0.
+  writeAttrs(buf, C.RTMSG_LEN, attrs);
+  return buf;
+}
+
+/** A route dump request: every family's routes, every table. */
+export function routeDumpMsg(): Buffer {
+  return Buffer.alloc(C.RTMSG_LEN);
+}
+
+/** The route if it is of type local with a destination; undefined for any other. */
+export function decodeLocalRoute(payload: Buffer): LocalRoute | undefined {
+  if (payload.length < C.RTMSG_LEN) {
+    throw new NetlinkDecodeError(`rtmsg of ${payload.length} bytes`);
+  }
+  const family = payload.readUInt8(0);
+  if (family !== AF_INET && family !== AF_INET6) return undefined;
+  if (payload.readUInt8(7) !== C.RTN_LOCAL) return undefined;
+  const a = AttrMap.parse(payload, C.RTMSG_LEN);
+  const dst = a.get(C.RTA_DST);
+  if (!dst) return undefined;
+  return {
+    family,
+    address: formatAddress(family, dst),
+    prefixLength: payload.readUInt8(1),
+    // rtm_table holds only 8 bits; RTA_TABLE the whole id.
+    table: a.u32(C.RTA_TABLE) ?? payload.readUInt8(4),
+    protocol: payload.readUInt8(5),
+    index: a.u32(C.RTA_OIF) ?? 0,
   };
 }

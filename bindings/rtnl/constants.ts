@@ -5,10 +5,15 @@ export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
 export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
 
 /** sizeof(struct ifinfomsg) and sizeof(struct ifaddrmsg). */
 export const IFINFOMSG_LEN = 16;
 export const IFADDRMSG_LEN = 8;
+/** sizeof(struct rtmsg). */
+export const RTMSG_LEN = 12;
 
 export const IFLA_IFNAME = 3;
 export const IFLA_LINKINFO = 18;
@@ -21,6 +26,15 @@ export const IFA_FLAGS = 8;
 
 export const IFA_F_NODAD = 0x02;
 export const IFA_F_PERMANENT = 0x80;
+
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+export const RTA_TABLE = 15;
+
+export const RT_TABLE_LOCAL = 255;
+export const RTN_LOCAL = 2;
+export const RTPROT_KERNEL = 2;
+export const RTPROT_STATIC = 4;
 
 export const IFF_UP = 0x1;
 export const IFF_LOOPBACK = 0x8;

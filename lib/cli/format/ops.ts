@@ -1,6 +1,7 @@
 // Planned operations as text: IPVS changes in ipvsadm's save syntax with the command
-// letter of each change (-A/-E/-D services, -a/-e/-d real servers), address changes as
-// the `ip address` command that would make them.
+// letter of each change (-A/-E/-D services, -a/-e/-d real servers), virtual address
+// changes as the `ip route` command that would make them (a local route through the
+// dummy interface, lib/backends/ipvs/backend.ts).
 import type { Op } from '../../reconcile/diff.js';
 import { addrPortName } from './names.js';
 import { destRule, formatSaveEntry, ruleServiceName } from './save.js';
@@ -13,7 +14,7 @@ export function formatOp(op: Op, iface: string): string {
     case 'unbindAddress': {
       const len = op.address.includes(':') ? 128 : 32;
       const verb = op.op === 'bindAddress' ? 'add' : 'del';
-      return `ip address ${verb} ${op.address}/${len} dev ${iface}`;
+      return `ip route ${verb} local ${op.address}/${len} dev ${iface} table local proto static`;
     }
     case 'addService':
       return formatSaveEntry({ service: op.service, destinations: [] }, NUMERIC).trimEnd();

@@ -156,7 +156,7 @@ export function runScenarios(t: RunTarget): void {
     expect(r.code, r.stderr).to.equal(2);
     const lines = r.stdout.trim().split('\n');
     // The address line only where the backend binds addresses (IPVS); iptables matches them.
-    const bind = `ip address add ${vip}/32 dev kube-ipvs0`;
+    const bind = `ip route add local ${vip}/32 dev kube-ipvs0 table local proto static`;
     if (t.bindsAddresses) expect(lines[0]).to.equal(bind);
     else expect(lines).not.to.include(bind);
     expect(lines).to.include(`-A -t ${vip}:80 -s rr`);
@@ -170,8 +170,8 @@ export function runScenarios(t: RunTarget): void {
     expect(r.code, r.stderr).to.equal(0);
     expect(await table()).to.equal(expectedSave(addrs));
     if (t.bindsAddresses) {
-      const dummy = await lab.node.ip(['-o', 'address', 'show', 'dev', 'kube-ipvs0']);
-      expect(dummy).to.include(`${vip}/32`);
+      const local = await lab.node.ip(['route', 'show', 'table', 'local', 'dev', 'kube-ipvs0']);
+      expect(local).to.include(`local ${vip} proto static scope host`);
     }
     const report = await runClient(lab.client, { proto: 'tcp', target: vip, port: 80, count: 6 });
     expect(report.errors).to.deep.equal({});

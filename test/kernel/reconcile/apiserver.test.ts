@@ -110,6 +110,9 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
 
   const ipvsadm = (args: string[]): Promise<string> => d.ipvsadm(lab.node, args);
   const kubeIpvs = (args: string[]): Promise<d.CommandOutcome> => d.kubeIpvs(lab.node, args);
+  /** The node's local routes through the dummy interface: how virtual addresses are local. */
+  const localRoutes = (): Promise<string> =>
+    lab.node.ip(['route', 'show', 'table', 'local', 'dev', 'kube-ipvs0']);
   const common = (): string[] => [
     '--kubeconfig',
     kubeconfig,
@@ -175,7 +178,7 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
     const plan = await kubeIpvs(['plan', ...common()]);
     expect(plan.code, plan.stderr).to.equal(2);
     expect(plan.stdout.trim().split('\n')).to.deep.equal([
-      `ip address add ${vip}/32 dev kube-ipvs0`,
+      `ip route add local ${vip}/32 dev kube-ipvs0 table local proto static`,
       ...vs(vip, 80, addr.slice(0, 2)),
     ]);
     expect(await ipvsadm(['-Sn'])).to.equal('');
@@ -252,16 +255,14 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
         vs(LB_IP, 8000, addr, t),
       ),
     );
-    expect(await lab.node.ip(['-o', 'address', 'show', 'dev', 'kube-ipvs0'])).to.include(
-      `${LB_IP}/32`,
-    );
+    expect(await localRoutes()).to.include(`local ${LB_IP} proto static scope host`);
     await expectEven(LB_IP, 8000, addr);
     await expectEven(node, NODE_PORT, addr);
 
     // And back to ClusterIP: the NodePorts and the LB IP go (address unbound too).
     api.update('services', service({ name: 'web', vip, port: 8000, targetPort: 9090 }));
     await waitForSave(save(vs(vip, 8000, addr, t)));
-    expect(await lab.node.ip(['-o', 'address', 'show', 'dev', 'kube-ipvs0'])).not.to.include(LB_IP);
+    expect(await localRoutes()).not.to.include(LB_IP);
     expect((await tcp(node, NODE_PORT, 1)).answered).to.equal(0);
     await expectEven(vip, 8000, addr);
 
@@ -269,8 +270,37 @@ describe('kube-ipvs run against the test API server, in the kernel (R1.2 R1.3 R1
     api.delete('services', 'default', 'web');
     api.delete('endpointslices', 'default', 'web-1');
     await waitForSave('');
-    expect(await lab.node.ip(['-o', 'address', 'show', 'dev', 'kube-ipvs0'])).not.to.include(vip);
+    expect(await localRoutes()).not.to.include(vip);
     expect((await tcp(vip, 8000, 1)).answered).to.equal(0);
+  });
+
+  it('R1.2: a node taken over from kube-proxy keeps its virtual address bound as an address, adopts it with no operation, and unbinds it when the Service goes', async function () {
+    const vip = '10.96.0.30';
+    expect(await daemon.stop('SIGTERM')).to.equal(0);
+    // kube-proxy's IPVS mode: the virtual address bound on kube-ipvs0, its virtual server.
+    await lab.node.ip(['address', 'add', `${vip}/32`, 'dev', 'kube-ipvs0']);
+    await ipvsadm(['-A', '-t', `${vip}:80`, '-s', 'rr']);
+    for (const a of addr.slice(0, 2))
+      await ipvsadm(['-a', '-t', `${vip}:80`, '-r', `${a}:8080`, '-m', '-w', '1']);
+    api.create('services', service({ name: 'proxy', vip }));
+    api.create('endpointslices', slice('proxy', addr.slice(0, 2)));
+    const plan = await kubeIpvs(['plan', ...common()]);
+    expect(plan.code, plan.stdout + plan.stderr).to.equal(0);
+
+    daemon.start();
+    await daemon.waitForLog(/"kind":"full"/);
+    const full = daemon.synced().filter((l) => l.kind === 'full');
+    expect(full.length, daemon.log).to.be.above(0);
+    expect(full.map((l) => l.ops)).to.deep.equal(full.map(() => 0));
+    // Left as the address it is (the kernel's own local route), no route of ours beside it.
+    expect(await localRoutes()).not.to.include(`local ${vip} proto static`);
+    await expectEven(vip, 80, addr.slice(0, 2));
+
+    api.delete('services', 'default', 'proxy');
+    api.delete('endpointslices', 'default', 'proxy-1');
+    await waitForSave('');
+    expect(await lab.node.ip(['-o', 'address', 'show', 'dev', 'kube-ipvs0'])).not.to.include(vip);
+    expect((await tcp(vip, 80, 1)).answered).to.equal(0);
   });
 
   describe('schedulers with real connections (R2.2)', function () {

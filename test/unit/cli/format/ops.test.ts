@@ -24,14 +24,14 @@ describe('cli/format/ops (kube-ipvs plan)', () => {
       formatOp({ op: 'unbindAddress', address: 'fd00::a' }, 'kube-ipvs0'),
     ];
     expect(lines).to.deep.equal([
-      'ip address add 10.96.0.10/32 dev kube-ipvs0',
+      'ip route add local 10.96.0.10/32 dev kube-ipvs0 table local proto static',
       '-A -t 10.96.0.10:80 -s rr -p 10800',
       '-E -t 10.96.0.10:80 -s sh -p 10800',
       '-a -t 10.96.0.10:80 -r 10.244.0.5:8080 -m -w 1',
       '-e -t 10.96.0.10:80 -r 10.244.0.5:8080 -m -w 0',
       '-d -u [fd00::a]:53 -r [fd00:1::5]:8080',
       '-D -u [fd00::a]:53',
-      'ip address del fd00::a/128 dev kube-ipvs0',
+      'ip route del local fd00::a/128 dev kube-ipvs0 table local proto static',
     ]);
   });
 });
