@@ -311,11 +311,10 @@ export class SetMembership {
     const add = new KeyList(want.size);
     const del = new KeyList(have.size);
     // forEach rather than for-of: no iterator result per member before the code is optimized.
-    if (have.size === 0) want.forEach((_, k) => add.push(k));
-    else {
-      for (const k of want.keys()) if (!have.has(k)) add.push(k);
-      for (const k of have) if (!want.has(k)) del.push(k);
-    }
+    want.forEach((_, k) => {
+      if (!have.has(k)) add.push(k);
+    });
+    for (const k of have) if (!want.has(k)) del.push(k);
     return { del: del.elements('del', set, role), add: add.elements('add', set, role) };
   }
 
