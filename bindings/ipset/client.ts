@@ -12,15 +12,16 @@ import {
 import { NetlinkError } from '../netlink/errors.js';
 import { type OpenOptions, openConnection } from '../netlink/open.js';
 import {
+  ElementRequest,
+  type IpsetElement,
   type ListPart,
   createRequest,
   decodeListPart,
   decodeTypeReply,
-  elementRequest,
   entryFamily,
   ipsetErrorText,
   listRequest,
-  parseEntry,
+  readEntry,
   setRequest,
   typeRequest,
 } from './codec.js';
@@ -34,7 +35,26 @@ export interface IpsetChange {
   entry: string;
 }
 
+/**
+ * Elements to add to or delete from one set, given as values: the client reads them one
+ * at a time into an element it reuses, so a caller that holds them packed (numbers, say)
+ * sends 100 000 of them without an object or a text each.
+ */
+export interface IpsetElements {
+  readonly op: 'add' | 'del';
+  readonly set: string;
+  readonly count: number;
+  /**
+   * Fills `e` (every field) with element `i` (0 <= i < count, each once, in order);
+   * throws when it cannot, and that element alone fails, without a message sent.
+   */
+  read(i: number, e: IpsetElement): void;
+}
+
 export type IpsetResult = { ok: true } | { ok: false; error: Error };
+
+/** Every success is the same answer: 100 000 of them need not be 100 000 objects. */
+const OK: IpsetResult = Object.freeze({ ok: true as const });
 
 /** A set's header as LIST reports it. */
 export interface IpsetInfo {
@@ -53,6 +73,8 @@ export interface IpsetOps {
   create(spec: IpsetSpec): Promise<void>;
   /** Adds and deletes elements (-exist semantics); one result per change, in order. */
   change(changes: readonly IpsetChange[]): Promise<IpsetResult[]>;
+  /** The same for elements given as values: one result per element, batch after batch. */
+  changeElements(batches: readonly IpsetElements[]): Promise<IpsetResult[]>;
   /** The members of these sets; a set that does not exist is left out. */
   members(names: readonly string[]): Promise<Map<string, Set<string>>>;
   /** How many elements each of these sets holds; absent sets are left out. */
@@ -86,7 +108,7 @@ function ipsetError(e: unknown, req: Request): Error {
 
 function result(r: MessageResult | undefined, req: Request): IpsetResult {
   if (!r) return { ok: false, error: new Error('no result') };
-  return r.ok ? { ok: true } : { ok: false, error: ipsetError(r.error, req) };
+  return r.ok ? OK : { ok: false, error: ipsetError(r.error, req) };
 }
 
 export class IpsetClient implements IpsetOps {
@@ -139,20 +161,55 @@ export class IpsetClient implements IpsetOps {
     await this.request(createRequest(spec, await this.revision(spec.type, spec.family)));
   }
 
-  async change(changes: readonly IpsetChange[]): Promise<IpsetResult[]> {
-    const out = new Array<IpsetResult>(changes.length);
-    // Requests are built a datagram's worth at a time: a cold sync sends 100 000+.
-    // As one batch() does, nothing more is sent once a datagram's replies were lost.
+  change(changes: readonly IpsetChange[]): Promise<IpsetResult[]> {
+    return this.send(changes.length, (i, r) => {
+      const c = changes[i] as IpsetChange;
+      readEntry(c.entry, entryFamily(c.entry), r);
+      r.target(c.op, c.set);
+    });
+  }
+
+  changeElements(batches: readonly IpsetElements[]): Promise<IpsetResult[]> {
+    let total = 0;
+    for (const b of batches) total += b.count;
+    // send() asks for the elements in order: a cursor finds each one's batch.
+    let at = 0;
+    let base = 0;
+    return this.send(total, (i, r) => {
+      let b = batches[at] as IpsetElements;
+      while (i - base >= b.count) {
+        base += b.count;
+        b = batches[++at] as IpsetElements;
+      }
+      b.read(i - base, r);
+      r.target(b.op, b.set);
+    });
+  }
+
+  /**
+   * Sends `n` element changes, `fill` writing change i (0, 1, ... in order) into a
+   * request; a change it throws for fails alone. Requests are filled a datagram's worth
+   * at a time into objects reused from one datagram to the next (a cold sync sends
+   * 100 000+): each is done with once its datagram's answers are in, error texts
+   * included. As one batch() does, nothing more is sent once a datagram's replies were
+   * lost.
+   */
+  private async send(
+    n: number,
+    fill: (i: number, r: ElementRequest) => void,
+  ): Promise<IpsetResult[]> {
+    const out = new Array<IpsetResult>(n);
     const chunk = this.connection.maxMessagesPerDatagram();
+    const pool: ElementRequest[] = [];
     let lost: Error | undefined;
-    for (let from = 0; from < changes.length; from += chunk) {
-      const reqs: Request[] = [];
+    for (let from = 0; from < n; from += chunk) {
+      const reqs: ElementRequest[] = [];
       const at: number[] = [];
-      for (let i = from; i < Math.min(from + chunk, changes.length); i++) {
-        const c = changes[i] as IpsetChange;
+      for (let i = from; i < Math.min(from + chunk, n); i++) {
+        const r = (pool[reqs.length] ??= new ElementRequest());
         try {
-          const family = entryFamily(c.entry);
-          reqs.push(elementRequest(c.op, c.set, family, parseEntry(c.entry, family)));
+          fill(i, r);
+          reqs.push(r);
           at.push(i);
         } catch (e) {
           out[i] = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };

@@ -9,12 +9,12 @@ import type { Request } from '../netlink/connection.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER } from '../netlink/constants.js';
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { type AttrWriter, attrPayload, encodeWith } from '../netlink/writer.js';
+import { type AttrWriter, type PayloadWriter, attrPayload, encodeWith } from '../netlink/writer.js';
 import { formatInet4, formatInet6, writeInet4, writeInet6 } from '../inet/index.js';
 import * as C from './constants.js';
 import { checkSetName, type IpsetFamily, type IpsetSpec } from './spec.js';
 
-/** One element of a hash:ip,port or hash:ip,port,ip set. */
+/** One element of a hash:ip,port or hash:ip,port,ip set, in text. */
 export interface IpsetEntry {
   ip: string;
   /** IP protocol number (6 tcp, 17 udp, 132 sctp). */
@@ -22,6 +22,23 @@ export interface IpsetEntry {
   port: number;
   /** The second address of hash:ip,port,ip. */
   ip2?: string;
+}
+
+/**
+ * One element as the kernel takes it: addresses as bytes in network order, the first 4
+ * (inet) or all 16 (inet6) of each buffer. It is filled in place (readEntry, or a caller
+ * that holds its elements in another form), so that a cold sync of 100 000+ elements
+ * makes no object or text per element.
+ */
+export interface IpsetElement {
+  family: IpsetFamily;
+  readonly ip: Uint8Array;
+  /** IP protocol number (6 tcp, 17 udp, 132 sctp). */
+  proto: number;
+  port: number;
+  /** Whether ip2 holds a second address (hash:ip,port,ip). */
+  hasIp2: boolean;
+  readonly ip2: Uint8Array;
 }
 
 const PROTO_NUMBERS: ReadonlyMap<string, number> = new Map([
@@ -33,12 +50,28 @@ const PROTO_NAMES: ReadonlyMap<number, string> = new Map(
   [...PROTO_NUMBERS].map(([n, v]) => [v, n]),
 );
 
+/** The protocol number of a name in entry text ("tcp": 6); undefined for others. */
+export function protoNumber(name: string): number | undefined {
+  return PROTO_NUMBERS.get(name);
+}
+
 const WRITE_ADDR = { inet: writeInet4, inet6: writeInet6 } as const;
+const FORMAT_ADDR = { inet: formatInet4, inet6: formatInet6 } as const;
 const ADDR_LEN = { inet: 4, inet6: 16 } as const;
 const ADDR_ATTR = { inet: C.IPSET_ATTR_IPADDR_IPV4, inet6: C.IPSET_ATTR_IPADDR_IPV6 } as const;
 const NFPROTO = { inet: C.NFPROTO_IPV4, inet6: C.NFPROTO_IPV6 } as const;
 
-const scratch = new Uint8Array(16);
+/** An element with room for either family's addresses. */
+export function newElement(): IpsetElement {
+  return {
+    family: 'inet',
+    ip: new Uint8Array(16),
+    proto: 0,
+    port: 0,
+    hasIp2: false,
+    ip2: new Uint8Array(16),
+  };
+}
 
 /** The family of an entry's text: IPv6 addresses hold colons, IPv4 ones do not. */
 export function entryFamily(text: string): IpsetFamily {
@@ -46,26 +79,48 @@ export function entryFamily(text: string): IpsetFamily {
   return text.slice(0, comma < 0 ? text.length : comma).includes(':') ? 'inet6' : 'inet';
 }
 
-/** Parses "ip,proto:port[,ip]"; RangeError when it is not that, or not of `family`. */
-export function parseEntry(text: string, family: IpsetFamily = entryFamily(text)): IpsetEntry {
+/**
+ * Reads "ip,proto:port[,ip]" into `e`; RangeError when it is not that, or not of `family`
+ * (`e` may then hold part of it).
+ */
+export function readEntry(text: string, family: IpsetFamily, e: IpsetElement): void {
   const parts = text.split(',');
   const [ip, pp, ip2] = parts;
   const colon = pp?.lastIndexOf(':') ?? -1;
   const proto = pp === undefined ? undefined : PROTO_NUMBERS.get(pp.slice(0, colon));
   const port = pp === undefined ? NaN : Number(pp.slice(colon + 1));
-  const isAddr = (a: string | undefined): a is string =>
-    a !== undefined && WRITE_ADDR[family](a, scratch, 0);
+  const write = WRITE_ADDR[family];
   if (
     parts.length > 3 ||
-    !isAddr(ip) ||
+    ip === undefined ||
+    !write(ip, e.ip, 0) ||
     proto === undefined ||
     !Number.isInteger(port) ||
     port < 0 ||
     port > 0xffff ||
-    (ip2 !== undefined && !isAddr(ip2))
+    (ip2 !== undefined && !write(ip2, e.ip2, 0))
   )
     throw new RangeError(`not an ip,proto:port[,ip] entry of family ${family}: ${text}`);
-  return ip2 === undefined ? { ip, proto, port } : { ip, proto, port, ip2 };
+  e.family = family;
+  e.proto = proto;
+  e.port = port;
+  e.hasIp2 = ip2 !== undefined;
+}
+
+/** An element in text form (addresses in their canonical text). */
+export function elementEntry(e: IpsetElement): IpsetEntry {
+  const format = FORMAT_ADDR[e.family];
+  const ip = format(e.ip);
+  const { proto, port } = e;
+  return e.hasIp2 ? { ip, proto, port, ip2: format(e.ip2) } : { ip, proto, port };
+}
+
+const parsed = newElement();
+
+/** Parses "ip,proto:port[,ip]"; RangeError when it is not that, or not of `family`. */
+export function parseEntry(text: string, family: IpsetFamily = entryFamily(text)): IpsetEntry {
+  readEntry(text, family, parsed);
+  return elementEntry(parsed);
 }
 
 export function formatEntry(e: IpsetEntry): string {
@@ -170,12 +225,17 @@ function attrHeader(buf: Buffer, off: number, len: number, type: number): void {
 }
 
 /** IPSET_ATTR_IP or _IP2: a nested IPADDR_IPV4/IPV6 in network order; returns the end. */
-function putAddr(buf: Buffer, off: number, type: number, family: IpsetFamily, ip: string): number {
+function putAddr(
+  buf: Buffer,
+  off: number,
+  type: number,
+  family: IpsetFamily,
+  ip: Uint8Array,
+): number {
   const n = ADDR_LEN[family];
   attrHeader(buf, off, 8 + n, type | NEST_FLAGS);
   attrHeader(buf, off + 4, 4 + n, ADDR_ATTR[family] | NLA_F_NET_BYTEORDER);
-  if (!WRITE_ADDR[family](ip, buf, off + 8))
-    throw new RangeError(`not an ${family} address: ${ip}`);
+  for (let i = 0; i < n; i++) buf[off + 8 + i] = ip[i] as number;
   return off + 8 + n;
 }
 
@@ -189,43 +249,75 @@ function putU8(buf: Buffer, off: number, type: number, v: number): number {
 
 /**
  * Adds or deletes one element. Without NLM_F_EXCL, adding one that is there and
- * deleting one that is not succeed (`ipset -exist`). The layout is fixed, so the bytes
- * are written directly rather than through AttrWriter's counting pass: a cold sync
- * encodes one of these per endpoint. `e` must come from parseEntry (addresses of
- * `family`); the unit tests compare the bytes with AttrWriter's.
+ * deleting one that is not succeed (`ipset -exist`). The element is filled in place and
+ * the object can be filled again once the request's answer is in: the client keeps one
+ * per message of a datagram rather than making one per element. The layout is fixed,
+ * so the bytes are written directly rather than through AttrWriter's counting pass; the
+ * unit tests compare them with AttrWriter's (elementRequestGeneric).
  */
+export class ElementRequest implements Request, PayloadWriter, IpsetElement {
+  type = (C.NFNL_SUBSYS_IPSET << 8) | C.IPSET_CMD_ADD;
+  readonly flags = 0;
+  readonly payload: PayloadWriter = this;
+  family: IpsetFamily = 'inet';
+  readonly ip = new Uint8Array(16);
+  proto = 0;
+  port = 0;
+  hasIp2 = false;
+  readonly ip2 = new Uint8Array(16);
+  private op: 'add' | 'del' = 'add';
+  private name = nameAttr('-');
+  private set = '-';
+  /** Called only for an element that failed, while the request is still this element's. */
+  readonly describe = (): string =>
+    `ipset ${this.op} ${this.set} ${formatEntry(elementEntry(this))}`;
+
+  /** The operation and set of the element; RangeError for a name ipset refuses. */
+  target(op: 'add' | 'del', set: string): void {
+    this.name = nameAttr(set);
+    this.set = set;
+    this.op = op;
+    this.type = (C.NFNL_SUBSYS_IPSET << 8) | (op === 'add' ? C.IPSET_CMD_ADD : C.IPSET_CMD_DEL);
+  }
+
+  /** IPSET_ATTR_DATA's length: IP, PORT, PROTO and maybe IP2. */
+  private dataLength(): number {
+    const addr = 8 + ADDR_LEN[this.family];
+    return 4 + addr + 8 + 8 + (this.hasIp2 ? addr : 0);
+  }
+
+  get length(): number {
+    return C.NFGENMSG_LEN + 8 + this.name.length + this.dataLength();
+  }
+
+  write(buf: Buffer, at: number): void {
+    const data = this.dataLength();
+    buf.writeUInt32LE(0, at);
+    buf[at] = C.AF_INET; // nfgenmsg: family, NFNETLINK_V0, res_id 0
+    let off = putU8(buf, at + C.NFGENMSG_LEN, C.IPSET_ATTR_PROTOCOL, C.IPSET_PROTOCOL);
+    this.name.copy(buf, off);
+    off += this.name.length;
+    attrHeader(buf, off, data, C.IPSET_ATTR_DATA | NEST_FLAGS);
+    off = putAddr(buf, off + 4, C.IPSET_ATTR_IP, this.family, this.ip);
+    attrHeader(buf, off, 6, C.IPSET_ATTR_PORT | NLA_F_NET_BYTEORDER);
+    buf.writeUInt16BE(this.port, off + 4);
+    buf.writeUInt16LE(0, off + 6);
+    off = putU8(buf, off + 8, C.IPSET_ATTR_PROTO, this.proto);
+    if (this.hasIp2) putAddr(buf, off, C.IPSET_ATTR_IP2, this.family, this.ip2);
+  }
+}
+
+/** Adds or deletes one element given in text form (its addresses of `family`). */
 export function elementRequest(
   op: 'add' | 'del',
   set: string,
   family: IpsetFamily,
   e: IpsetEntry,
-): Request {
-  const name = nameAttr(set);
-  const addr = 8 + ADDR_LEN[family];
-  const data = 4 + addr + 8 + 8 + (e.ip2 === undefined ? 0 : addr);
-  const length = C.NFGENMSG_LEN + 8 + name.length + data;
-  return {
-    type: (C.NFNL_SUBSYS_IPSET << 8) | (op === 'add' ? C.IPSET_CMD_ADD : C.IPSET_CMD_DEL),
-    flags: 0,
-    payload: {
-      length,
-      write(buf: Buffer, at: number): void {
-        buf.writeUInt32LE(0, at);
-        buf[at] = C.AF_INET; // nfgenmsg: family, NFNETLINK_V0, res_id 0
-        let off = putU8(buf, at + C.NFGENMSG_LEN, C.IPSET_ATTR_PROTOCOL, C.IPSET_PROTOCOL);
-        name.copy(buf, off);
-        off += name.length;
-        attrHeader(buf, off, data, C.IPSET_ATTR_DATA | NEST_FLAGS);
-        off = putAddr(buf, off + 4, C.IPSET_ATTR_IP, family, e.ip);
-        attrHeader(buf, off, 6, C.IPSET_ATTR_PORT | NLA_F_NET_BYTEORDER);
-        buf.writeUInt16BE(e.port, off + 4);
-        buf.writeUInt16LE(0, off + 6);
-        off = putU8(buf, off + 8, C.IPSET_ATTR_PROTO, e.proto);
-        if (e.ip2 !== undefined) putAddr(buf, off, C.IPSET_ATTR_IP2, family, e.ip2);
-      },
-    },
-    describe: () => `ipset ${op} ${set} ${formatEntry(e)}`,
-  };
+): ElementRequest {
+  const r = new ElementRequest();
+  r.target(op, set);
+  readEntry(formatEntry(e), family, r);
+  return r;
 }
 
 /** The same request through AttrWriter: the reference the direct encoder is tested against. */

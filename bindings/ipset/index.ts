@@ -5,6 +5,7 @@ export {
   IpsetClient,
   TOOL_REVISIONS,
   type IpsetChange,
+  type IpsetElements,
   type IpsetInfo,
   type IpsetOps,
   type IpsetResult,

@@ -11,7 +11,13 @@ import {
   type IptablesFlavour,
   type IptablesRunner,
 } from '../../../bindings/iptables/index.js';
-import { IpsetClient, type IpsetChange, type IpsetOps } from '../../../bindings/ipset/index.js';
+import {
+  IpsetClient,
+  type IpsetChange,
+  type IpsetElements,
+  type IpsetOps,
+  type IpsetResult,
+} from '../../../bindings/ipset/index.js';
 import { modprobeAll } from '../../../bindings/modules.js';
 import type { VirtualServer, VirtualServerKey } from '../../model/types.js';
 import {
@@ -23,7 +29,7 @@ import {
   setName,
   type MasqueradeOptions,
 } from './masquerade.js';
-import { SetMembership, diffMembers, type MemberChange } from './masquerade-sets.js';
+import { SetMembership, type MemberChange } from './masquerade-sets.js';
 
 /** What the sync reads of the desired table. */
 export interface DesiredView {
@@ -87,15 +93,27 @@ function changes(c: MemberChange): IpsetChange[] {
   ];
 }
 
+/** Throws the first failure of these results, counting the rest. */
+function checkResults(rs: readonly IpsetResult[]): void {
+  let failed = 0;
+  let first: Error | undefined;
+  for (const r of rs)
+    if (!r.ok) {
+      failed++;
+      first ??= r.error;
+    }
+  if (first)
+    throw new Error(`${failed} of ${rs.length} ipset changes failed, the first: ${first.message}`);
+}
+
 /** Sends the changes; throws the first failure, counting the rest. */
 async function applyAll(ipset: IpsetOps, cs: readonly IpsetChange[]): Promise<void> {
-  if (cs.length === 0) return;
-  const failed = (await ipset.change(cs)).flatMap((r) => (r.ok ? [] : [r.error]));
-  const [first] = failed;
-  if (first)
-    throw new Error(
-      `${failed.length} of ${cs.length} ipset changes failed, the first: ${first.message}`,
-    );
+  if (cs.length > 0) checkResults(await ipset.change(cs));
+}
+
+/** The same for elements given as values. */
+async function applyElements(ipset: IpsetOps, batches: readonly IpsetElements[]): Promise<void> {
+  if (batches.some((b) => b.count > 0)) checkResults(await ipset.changeElements(batches));
 }
 
 export class MasqueradeSync {
@@ -197,9 +215,8 @@ export class MasqueradeSync {
     // Brought up to date in place: a virtual server whose members did not change costs a
     // comparison, not a rebuild.
     const members = this.members;
-    for (const k of [...members.keys()])
-      if (table.get(k) === undefined) members.update(k, undefined);
-    for (const k of table.keys()) members.update(k, table.get(k));
+    for (const k of [...members.keys()]) if (table.get(k) === undefined) members.set(k, undefined);
+    for (const k of table.keys()) members.set(k, table.get(k));
     const families = this.families();
     for (const f of families) await this.ensureFamily(f);
     const sets = families.flatMap((f) => SET_ROLES.map((r) => setName(f, r)));
@@ -210,10 +227,12 @@ export class MasqueradeSync {
       const counts = await this.ipset.counts(sets);
       if (sets.every((set) => counts.get(set) === members.size(set))) return;
     }
-    const all = members.wanted();
-    const wanted = new Map(sets.map((set) => [set, all.get(set) ?? new Set<string>()]));
-    const kernel = await this.ipset.members([...wanted.keys()]);
-    await applyAll(this.ipset, changes(diffMembers(wanted, kernel)));
+    const kernel = await this.ipset.members(sets);
+    const diffs = families.flatMap((f) =>
+      SET_ROLES.map((r) => members.diff(f, r, kernel.get(setName(f, r)))),
+    );
+    // Deletions first, as changes() orders them: room in a full set before new members.
+    await applyElements(this.ipset, [...diffs.map((d) => d.del), ...diffs.map((d) => d.add)]);
     this.verified = true;
   }
 

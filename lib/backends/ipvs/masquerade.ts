@@ -29,10 +29,23 @@ export const CHAINS = {
 
 export type SetRole = 'external' | 'clusterIP' | 'loopBack';
 
+function names(prefix: string): Record<SetRole, string> {
+  return {
+    external: `${prefix}EXTERNAL`,
+    clusterIP: `${prefix}CLUSTER-IP`,
+    loopBack: `${prefix}LOOP-BACK`,
+  };
+}
+
+/** Built once: the set membership asks for a name per member it counts. */
+const SET_NAMES: Record<IptablesFamily, Record<SetRole, string>> = {
+  4: names('KUBE-IPVS-'),
+  6: names('KUBE-IPVS-6-'),
+};
+
 /** The ipset of each role in a family (IPv6 names carry "-6-", as kube-proxy's). */
 export function setName(family: IptablesFamily, role: SetRole): string {
-  const base = { external: 'EXTERNAL', clusterIP: 'CLUSTER-IP', loopBack: 'LOOP-BACK' }[role];
-  return family === 4 ? `KUBE-IPVS-${base}` : `KUBE-IPVS-6-${base}`;
+  return SET_NAMES[family][role];
 }
 
 export const SET_TYPES: Record<SetRole, string> = {

@@ -250,6 +250,31 @@ describe('masquerade rules in the kernel (SNAT, hairpin, masqueradeAll, clusterC
     expect((await members('KUBE-IPVS-EXTERNAL')).length).to.equal(extBefore);
   });
 
+  it('a full sync repairs members added or removed by hand, of our form or not', async function () {
+    await waitFor(
+      'the endpoint in LOOP-BACK',
+      hasMember('KUBE-IPVS-LOOP-BACK', '10.244.0.11,tcp:8080,10.244.0.11'),
+    );
+    await waitFor(
+      'the ClusterIP in CLUSTER-IP',
+      hasMember('KUBE-IPVS-CLUSTER-IP', `${vip},tcp:80`),
+    );
+    const loop = await members('KUBE-IPVS-LOOP-BACK');
+    const cluster = await members('KUBE-IPVS-CLUSTER-IP');
+    // Each set's size changes: a resync reads the members of a set only then.
+    await inNode('ipset', ['add', 'KUBE-IPVS-LOOP-BACK', '10.244.0.99,tcp:8080,10.244.0.99']);
+    await inNode('ipset', ['add', 'KUBE-IPVS-LOOP-BACK', '10.244.0.11,tcp:8080,10.244.0.12']);
+    await inNode('ipset', ['add', 'KUBE-IPVS-LOOP-BACK', '10.244.0.11,udp:8080,10.244.0.11']);
+    await inNode('ipset', ['del', 'KUBE-IPVS-CLUSTER-IP', `${vip},tcp:80`]);
+    const same = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+    await waitFor(
+      'the sets as the desired table has them again',
+      async () =>
+        same(await members('KUBE-IPVS-LOOP-BACK'), loop) &&
+        same(await members('KUBE-IPVS-CLUSTER-IP'), cluster),
+    );
+  });
+
   it('cleanup removes our chains, jumps and sets and nothing else', async function () {
     const d = daemon;
     daemon = undefined;

@@ -3,13 +3,32 @@
 import { expect } from 'chai';
 import { CommandFailed } from '../../../../bindings/command.js';
 import type { IptablesFamily, IptablesFlavour } from '../../../../bindings/iptables/run.js';
-import type { IpsetOps } from '../../../../bindings/ipset/index.js';
+import {
+  elementEntry,
+  formatEntry,
+  newElement,
+  type IpsetChange,
+  type IpsetOps,
+  type IpsetResult,
+} from '../../../../bindings/ipset/index.js';
 import { MasqueradeSync } from '../../../../lib/backends/ipvs/masquerade-sync.js';
+import { must } from '../../bindings/must.js';
 import {
   virtualServerKey,
   type VirtualServer,
   type VirtualServerKey,
 } from '../../../../lib/model/types.js';
+
+function clusterIP(address: string, reals: string[]): VirtualServer {
+  return {
+    ...nodePort(address, reals),
+    key: virtualServerKey('TCP', address, 80),
+    port: 80,
+    netmask: address.includes(':') ? 128 : 32,
+    family: address.includes(':') ? 'IPv6' : 'IPv4',
+    owner: { namespace: 'd', name: 'cip', portName: '', servicePort: 80, kind: 'ClusterIP' },
+  };
+}
 
 function nodePort(address: string, reals: string[]): VirtualServer {
   return {
@@ -33,6 +52,14 @@ function fakeKernel() {
   let nat =
     '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n';
   const sets = new Map<string, Set<string>>();
+  const apply = (cs: readonly IpsetChange[]): IpsetResult[] =>
+    cs.map((c) => {
+      const set = sets.get(c.set);
+      if (!set) return { ok: false as const, error: new Error(`no set ${c.set}`) };
+      if (c.op === 'add') set.add(c.entry);
+      else set.delete(c.entry);
+      return { ok: true as const };
+    });
   const ipset: IpsetOps = {
     create: (spec) => {
       calls.push(`create ${spec.name} ${spec.type} ${spec.family} ${spec.maxelem}`);
@@ -41,15 +68,19 @@ function fakeKernel() {
     },
     change: (cs) => {
       calls.push(`change ${cs.map((c) => `${c.op} ${c.set} ${c.entry}`).join('; ')}`);
-      return Promise.resolve(
-        cs.map((c) => {
-          const set = sets.get(c.set);
-          if (!set) return { ok: false as const, error: new Error(`no set ${c.set}`) };
-          if (c.op === 'add') set.add(c.entry);
-          else set.delete(c.entry);
-          return { ok: true as const };
+      return Promise.resolve(apply(cs));
+    },
+    // Elements given as values are kept in the text the kernel would list them in.
+    changeElements: (batches) => {
+      const e = newElement();
+      const cs = batches.flatMap((b) =>
+        Array.from({ length: b.count }, (_, i): IpsetChange => {
+          b.read(i, e);
+          return { op: b.op, set: b.set, entry: formatEntry(elementEntry(e)) };
         }),
       );
+      calls.push(`changeElements ${cs.map((c) => `${c.op} ${c.set} ${c.entry}`).join('; ')}`);
+      return Promise.resolve(apply(cs));
     },
     members: (names) =>
       Promise.resolve(
@@ -143,5 +174,72 @@ describe('backends/ipvs MasqueradeSync', function () {
     expect(
       (await k.ipset.members(['KUBE-IPVS-LOOP-BACK'])).get('KUBE-IPVS-LOOP-BACK')?.size,
     ).to.equal(1);
+  });
+
+  it('a full sync makes every set what the table wants: members added by hand, or not of our form, go; removed ones come back', async function () {
+    const k = fakeKernel();
+    const sync = new MasqueradeSync({
+      options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
+      ipset: k.ipset,
+      iptables: k.iptables,
+      loadModules: () => Promise.resolve(),
+    });
+    const t = table([
+      clusterIP('10.96.0.10', ['10.244.0.11', '10.244.0.12']),
+      clusterIP('fd00::10', ['fd00:1::11']),
+      nodePort('192.168.1.10', ['10.244.0.11']),
+    ]);
+    const want = {
+      'KUBE-IPVS-EXTERNAL': ['192.168.1.10,tcp:30080'],
+      'KUBE-IPVS-CLUSTER-IP': ['10.96.0.10,tcp:80'],
+      'KUBE-IPVS-LOOP-BACK': [
+        '10.244.0.11,tcp:8080,10.244.0.11',
+        '10.244.0.12,tcp:8080,10.244.0.12',
+      ],
+      'KUBE-IPVS-6-EXTERNAL': [],
+      'KUBE-IPVS-6-CLUSTER-IP': ['fd00::10,tcp:80'],
+      'KUBE-IPVS-6-LOOP-BACK': ['fd00:1::11,tcp:8080,fd00:1::11'],
+    };
+    const contents = () => Object.fromEntries([...k.sets].map(([n, s]) => [n, [...s].sort()]));
+    await sync.full(t);
+    expect(contents()).to.deep.equal(want);
+    const loop = must(k.sets.get('KUBE-IPVS-LOOP-BACK'));
+    loop.add('10.244.0.99,tcp:8080,10.244.0.99');
+    loop.add('10.244.0.11,tcp:8080,10.244.0.12');
+    loop.add('10.244.0.11,udp:8080,10.244.0.11');
+    loop.delete('10.244.0.12,tcp:8080,10.244.0.12');
+    must(k.sets.get('KUBE-IPVS-6-LOOP-BACK')).add('fd00:1::99,tcp:8080,fd00:1::99');
+    must(k.sets.get('KUBE-IPVS-CLUSTER-IP')).clear();
+    k.calls.length = 0;
+    await sync.full(t);
+    expect(contents()).to.deep.equal(want);
+    // Deletions first, then additions.
+    const sent = k.calls.filter((c) => c.startsWith('change')).join('; ');
+    expect(sent.lastIndexOf(' del ')).to.be.below(sent.indexOf(' add '));
+  });
+
+  it('a full sync reports the failed changes: how many of how many, and the first', async function () {
+    const k = fakeKernel();
+    const sync = new MasqueradeSync({
+      options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
+      // The CLUSTER-IP set is never there.
+      ipset: {
+        ...k.ipset,
+        create: (spec) =>
+          spec.name === 'KUBE-IPVS-CLUSTER-IP' ? Promise.resolve() : k.ipset.create(spec),
+      },
+      iptables: k.iptables,
+      loadModules: () => Promise.resolve(),
+    });
+    const t = table([clusterIP('10.96.0.10', ['10.244.0.11']), clusterIP('10.96.0.11', [])]);
+    let error: unknown;
+    await sync.full(t).catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.equal(
+      '2 of 3 ipset changes failed, the first: no set KUBE-IPVS-CLUSTER-IP',
+    );
+    expect([...must(k.sets.get('KUBE-IPVS-LOOP-BACK'))]).to.deep.equal([
+      '10.244.0.11,tcp:8080,10.244.0.11',
+    ]);
   });
 });

@@ -16,8 +16,12 @@ import {
   entryFamily,
   formatEntry,
   parseEntry,
+  readEntry,
+  type IpsetChange,
+  type IpsetElements,
   type IpsetEntry,
   type IpsetFamily,
+  type IpsetResult,
 } from '../../../../bindings/ipset/index.js';
 import { NetlinkConnection, type Request } from '../../../../bindings/netlink/connection.js';
 import { NLM_F_ACK, NLM_F_DUMP } from '../../../../bindings/netlink/constants.js';
@@ -204,5 +208,74 @@ describe('bindings/ipset codec', function () {
       'NetlinkRepliesLostError',
     ]);
     expect((rs[5] as { error: Error }).error.message).to.contain('not sent');
+  });
+
+  it('changeElements sends what change sends for the same elements given as values, batch after batch', async function () {
+    // A kernel that refuses one element (ENOENT) and ACKs the rest; three per datagram.
+    const run = async (
+      go: (c: IpsetClient) => Promise<IpsetResult[]>,
+    ): Promise<{ sent: string[]; results: string[] }> => {
+      let s: FakeSocket | undefined;
+      const kernel: FakeKernel = (d, sock) =>
+        decodeMessages(d).flatMap((m) =>
+          m.payload.includes(Buffer.from('10.0.0.5'.split('.').map(Number)))
+            ? [errorReply(m.seq, sock.portId, 2)]
+            : m.flags & NLM_F_ACK
+              ? [errorReply(m.seq, sock.portId, 0)]
+              : [],
+        );
+      const c = IpsetClient.fromConnection(
+        new NetlinkConnection((cb) => (s = new FakeSocket(cb, kernel))),
+      );
+      must(s).rcvbuf = 3 * 1024;
+      const results = (await go(c)).map((r) => (r.ok ? 'ok' : r.error.message));
+      // Sequence numbers aside (each connection starts its own), the same bytes.
+      const sent = must(s).sent.flatMap((d) =>
+        decodeMessages(d).map((m) => `${m.type} ${m.flags} ${m.payload.toString('hex')}`),
+      );
+      return { sent, results };
+    };
+    const changes: IpsetChange[] = [
+      { op: 'del', set: 'S', entry: '10.0.0.1,tcp:80' },
+      { op: 'del', set: 'S', entry: '10.0.0.2,udp:53' },
+      { op: 'add', set: 'L', entry: '10.0.0.3,tcp:8080,10.0.0.3' },
+      { op: 'add', set: 'L', entry: '10.0.0.4,sctp:9,10.0.0.4' },
+      { op: 'add', set: 'L', entry: 'nonsense' },
+      { op: 'add', set: 'L', entry: '10.0.0.5,tcp:8080,10.0.0.5' },
+      { op: 'add', set: 'L6', entry: 'fd00::5,tcp:8080,fd00::5' },
+      { op: 'add', set: 'L6', entry: 'fd00::6,udp:1,fd00::7' },
+    ];
+    // The same changes as batches of one set and operation each (one of them empty).
+    const batch = (op: 'add' | 'del', set: string, entries: string[]): IpsetElements => ({
+      op,
+      set,
+      count: entries.length,
+      read: (i, e) => readEntry(must(entries[i]), entryFamily(must(entries[i])), e),
+    });
+    const batches = [
+      batch('del', 'S', ['10.0.0.1,tcp:80', '10.0.0.2,udp:53']),
+      batch('add', 'S', []),
+      batch('add', 'L', [
+        '10.0.0.3,tcp:8080,10.0.0.3',
+        '10.0.0.4,sctp:9,10.0.0.4',
+        'nonsense',
+        '10.0.0.5,tcp:8080,10.0.0.5',
+      ]),
+      batch('add', 'L6', ['fd00::5,tcp:8080,fd00::5', 'fd00::6,udp:1,fd00::7']),
+    ];
+    const byText = await run((c) => c.change(changes));
+    const byValues = await run((c) => c.changeElements(batches));
+    expect(byValues).to.deep.equal(byText);
+    expect(byText.sent).to.have.length(7);
+    expect(byText.results).to.deep.equal([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'not an ip,proto:port[,ip] entry of family inet: nonsense',
+      'ipset add L 10.0.0.5,tcp:8080,10.0.0.5: ENOENT',
+      'ok',
+      'ok',
+    ]);
   });
 });
