@@ -36,6 +36,11 @@ interface ChildOut {
   peak_rss_mb: number;
 }
 
+/** A figure for the console; a run with no changes has none (JSON null, NaN). */
+function fixed(x: number | null | undefined, digits: number): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '-';
+}
+
 function loadavg(): string {
   return readFileSync('/proc/loadavg', 'utf8').trim();
 }
@@ -72,8 +77,8 @@ async function inner(
     const r = runs.at(-1) as ChildOut;
     log(
       `rep ${rep}: cold ${r.cold_sync_s.toFixed(2)} s, resync ${median(r.resync_ms).toFixed(0)} ms ` +
-        `(${Math.max(...r.resync_write_msgs)} msgs), update p50 ${r.update_p50_ms.toFixed(2)} ms ` +
-        `p99 ${r.update_p99_ms.toFixed(2)} ms, ${(r.update_write_msgs / updates).toFixed(2)} msgs/change, ` +
+        `(${Math.max(...r.resync_write_msgs)} msgs), update p50 ${fixed(r.update_p50_ms, 2)} ms ` +
+        `p99 ${fixed(r.update_p99_ms, 2)} ms, ${fixed(r.update_write_msgs / updates, 2)} msgs/change, ` +
         `peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`,
     );
   }
@@ -134,7 +139,7 @@ async function inner(
   report('sync', reps, medians, result);
   log(
     `ipvsadm -R / cold sync = ${result.ratios.restore_over_cold_sync.toFixed(1)}x; ` +
-      `resync writes ${result.resync_write_msgs}; ${result.msgs_per_update.toFixed(2)} msgs/change; ` +
+      `resync writes ${result.resync_write_msgs}; ${fixed(result.msgs_per_update, 2)} msgs/change; ` +
       `peak RSS ${result.rss_mb.toFixed(0)} MiB`,
   );
 }
