@@ -24,6 +24,17 @@ import * as C from './constants.js';
 
 const ENODEV = 19;
 
+const MESSAGE_NAMES: Readonly<Record<number, string>> = {
+  [C.RTM_NEWADDR]: 'RTM_NEWADDR',
+  [C.RTM_DELADDR]: 'RTM_DELADDR',
+  [C.RTM_GETADDR]: 'RTM_GETADDR',
+  [C.RTM_NEWROUTE]: 'RTM_NEWROUTE',
+  [C.RTM_DELROUTE]: 'RTM_DELROUTE',
+  [C.RTM_GETROUTE]: 'RTM_GETROUTE',
+};
+const ADDRESS_MESSAGES = { add: C.RTM_NEWADDR, delete: C.RTM_DELADDR, what: '' };
+const LOCAL_ROUTE_MESSAGES = { add: C.RTM_NEWROUTE, delete: C.RTM_DELROUTE, what: 'local ' };
+
 /** A host address on interface `index`, or a local host route through it. */
 export type AddressChange = { op: 'add' | 'delete'; index: number; address: string };
 
@@ -98,55 +109,56 @@ export class RtnlClient {
   }
 
   /** Every IPv4 and IPv6 address on the host, with its interface index. */
-  async addresses(): Promise<InterfaceAddress[]> {
-    const ms = await this.connection.dump({
-      type: C.RTM_GETADDR,
-      payload: ifaddrDumpMsg(),
-      describe: () => 'RTM_GETADDR dump',
-    });
-    const out: InterfaceAddress[] = [];
-    for (const m of ms) {
-      if (m.type !== C.RTM_NEWADDR) continue;
-      const a = decodeAddress(m.payload);
-      if (a) out.push(a);
-    }
-    return out;
-  }
-
-  /** Adds and deletes host addresses, many per datagram; one result per change. */
-  async changeAddresses(changes: readonly AddressChange[]): Promise<MessageResult[]> {
-    const reqs: Request[] = changes.map((c) => ({
-      type: c.op === 'add' ? C.RTM_NEWADDR : C.RTM_DELADDR,
-      flags: c.op === 'add' ? C.NLM_F_CREATE | C.NLM_F_REPLACE : 0,
-      payload: ifaddrmsg(c.index, c.address),
-      describe: () => `${c.op === 'add' ? 'RTM_NEWADDR' : 'RTM_DELADDR'} ${c.address}`,
-    }));
-    return this.connection.batch(reqs);
+  addresses(): Promise<InterfaceAddress[]> {
+    return this.dumpDecoded(C.RTM_GETADDR, ifaddrDumpMsg(), C.RTM_NEWADDR, decodeAddress);
   }
 
   /** Every route of type local, IPv4 and IPv6, of every table. */
-  async localRoutes(): Promise<LocalRoute[]> {
+  localRoutes(): Promise<LocalRoute[]> {
+    return this.dumpDecoded(C.RTM_GETROUTE, routeDumpMsg(), C.RTM_NEWROUTE, decodeLocalRoute);
+  }
+
+  /** Adds and deletes host addresses, many per datagram; one result per change. */
+  changeAddresses(changes: readonly AddressChange[]): Promise<MessageResult[]> {
+    return this.change(changes, ADDRESS_MESSAGES, (c) => ifaddrmsg(c.index, c.address));
+  }
+
+  /** Adds and deletes local host routes, many per datagram; one result per change. */
+  changeLocalRoutes(changes: readonly AddressChange[]): Promise<MessageResult[]> {
+    return this.change(changes, LOCAL_ROUTE_MESSAGES, (c) => localRouteMsg(c.index, c.address));
+  }
+
+  /** A dump's replies of one type, decoded; what the decoder turns down is left out. */
+  private async dumpDecoded<T>(
+    type: number,
+    payload: Buffer,
+    reply: number,
+    decode: (payload: Buffer) => T | undefined,
+  ): Promise<T[]> {
     const ms = await this.connection.dump({
-      type: C.RTM_GETROUTE,
-      payload: routeDumpMsg(),
-      describe: () => 'RTM_GETROUTE dump',
+      type,
+      payload,
+      describe: () => `${MESSAGE_NAMES[type] ?? type} dump`,
     });
-    const out: LocalRoute[] = [];
+    const out: T[] = [];
     for (const m of ms) {
-      if (m.type !== C.RTM_NEWROUTE) continue;
-      const r = decodeLocalRoute(m.payload);
-      if (r) out.push(r);
+      if (m.type !== reply) continue;
+      const d = decode(m.payload);
+      if (d !== undefined) out.push(d);
     }
     return out;
   }
 
-  /** Adds and deletes local host routes, many per datagram; one result per change. */
-  async changeLocalRoutes(changes: readonly AddressChange[]): Promise<MessageResult[]> {
+  private change(
+    changes: readonly AddressChange[],
+    types: { add: number; delete: number; what: string },
+    payload: (c: AddressChange) => Buffer,
+  ): Promise<MessageResult[]> {
     const reqs: Request[] = changes.map((c) => ({
-      type: c.op === 'add' ? C.RTM_NEWROUTE : C.RTM_DELROUTE,
+      type: types[c.op],
       flags: c.op === 'add' ? C.NLM_F_CREATE | C.NLM_F_REPLACE : 0,
-      payload: localRouteMsg(c.index, c.address),
-      describe: () => `${c.op === 'add' ? 'RTM_NEWROUTE' : 'RTM_DELROUTE'} local ${c.address}`,
+      payload: payload(c),
+      describe: () => `${MESSAGE_NAMES[types[c.op]]} ${types.what}${c.address}`,
     }));
     return this.connection.batch(reqs);
   }

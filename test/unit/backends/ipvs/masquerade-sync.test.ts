@@ -131,15 +131,20 @@ function table(vss: VirtualServer[]) {
   return { keys: () => m.keys(), get: (k: VirtualServerKey) => m.get(k), m };
 }
 
+/** A sync on the fake kernel with the defaults (no masqueradeAll, no clusterCIDR). */
+function syncOn(k: ReturnType<typeof fakeKernel>): MasqueradeSync {
+  return new MasqueradeSync({
+    options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
+    ipset: k.ipset,
+    iptables: k.iptables,
+    loadModules: () => Promise.resolve(),
+  });
+}
+
 describe('backends/ipvs MasqueradeSync', function () {
   it('falls back to iptables-legacy, writes rules once, and sends only changed members on a partial sync', async function () {
     const k = fakeKernel();
-    const sync = new MasqueradeSync({
-      options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
-      ipset: k.ipset,
-      iptables: k.iptables,
-      loadModules: () => Promise.resolve(),
-    });
+    const sync = syncOn(k);
     const a = nodePort('192.168.1.10', ['10.244.0.11']);
     const t = table([a]);
     await sync.full(t);
@@ -178,12 +183,7 @@ describe('backends/ipvs MasqueradeSync', function () {
 
   it('a full sync makes every set what the table wants: members added by hand, or not of our form, go; removed ones come back', async function () {
     const k = fakeKernel();
-    const sync = new MasqueradeSync({
-      options: () => ({ masqueradeAll: false, clusterCIDR: [] }),
-      ipset: k.ipset,
-      iptables: k.iptables,
-      loadModules: () => Promise.resolve(),
-    });
+    const sync = syncOn(k);
     const t = table([
       clusterIP('10.96.0.10', ['10.244.0.11', '10.244.0.12']),
       clusterIP('fd00::10', ['fd00:1::11']),
