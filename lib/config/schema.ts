@@ -207,7 +207,7 @@ export const configSchema = z
       .default(false)
       .describe(
         'Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2 so the node does not answer ' +
-          'ARP for addresses bound to the dummy interface (needed by MetalLB L2). Default false.',
+          'ARP for the virtual addresses it makes local (needed by MetalLB L2). Default false.',
       ),
     excludeCIDRs: z
       .array(cidr)
@@ -302,7 +302,8 @@ export const configSchema = z
       })
       .default('kube-ipvs0')
       .describe(
-        'Dummy interface that holds the virtual addresses. "kube-ipvs0", the default, is ' +
+        'Dummy interface the virtual addresses are made local through (a local route each). ' +
+          '"kube-ipvs0", the default, is ' +
           "kube-proxy's, so a node can be taken over in place.",
       ),
   })
