@@ -1,10 +1,13 @@
 // uapi linux/netfilter/nfnetlink.h and linux/netfilter/ipset/ip_set.h (+ ip_set_hash.h)
-// values the ipset binding uses.
-export const NETLINK_NETFILTER = 12;
+// values the ipset binding uses; the nfnetlink header's are the transport's.
+export {
+  NETLINK_NETFILTER,
+  NFGENMSG_LEN,
+  NFNETLINK_V0,
+  NFPROTO_IPV4,
+  NFPROTO_IPV6,
+} from '../netlink/constants.js';
 export const NFNL_SUBSYS_IPSET = 6;
-export const NFNETLINK_V0 = 0;
-/** nfgenmsg length: {family u8, version u8, res_id be16}. */
-export const NFGENMSG_LEN = 4;
 
 /**
  * The protocol version sent. Kernels accept IPSET_PROTOCOL_MIN (6) to IPSET_PROTOCOL (7
@@ -52,10 +55,6 @@ export const IPSET_ATTR_IPADDR_IPV6 = 2;
 // IPSET_ATTR_FLAGS of a LIST request.
 export const IPSET_FLAG_LIST_SETNAME = 1 << 1;
 export const IPSET_FLAG_LIST_HEADER = 1 << 2;
-
-// IPSET_ATTR_FAMILY values (NFPROTO_*).
-export const NFPROTO_IPV4 = 2;
-export const NFPROTO_IPV6 = 10;
 
 /** nfgen_family of every request, as the ipset tool sends it. */
 export const AF_INET = 2;

@@ -1,6 +1,16 @@
-// uapi linux/netlink.h and linux/genetlink.h values the transport uses.
+// uapi linux/netlink.h and linux/genetlink.h values the transport uses, and the
+// nfnetlink header (linux/netfilter/nfnetlink.h, linux/netfilter.h) that the ipset and
+// nftables bindings share.
 export const NETLINK_ROUTE = 0;
+export const NETLINK_NETFILTER = 12;
 export const NETLINK_GENERIC = 16;
+
+export const NFNETLINK_V0 = 0;
+/** nfgenmsg length: {family u8, version u8, res_id be16}. */
+export const NFGENMSG_LEN = 4;
+/** nfgenmsg families (and ipset's IPSET_ATTR_FAMILY values). */
+export const NFPROTO_IPV4 = 2;
+export const NFPROTO_IPV6 = 10;
 
 export const NLMSG_HDRLEN = 16;
 export const NLA_HDRLEN = 4;
