@@ -1,6 +1,7 @@
 export { parseSave, type RuleCounters, type SavedTable } from './save.js';
 export {
   iptablesBinary,
+  iptablesName,
   iptablesRunner,
   iptablesVariant,
   type IptablesFamily,

@@ -11,13 +11,18 @@ import { toolVersion } from '../version.js';
 export type IptablesFamily = 4 | 6;
 export type IptablesFlavour = 'default' | 'legacy';
 
+/** The tool family's name: iptables, ip6tables-legacy, … */
+export function iptablesName(family: IptablesFamily, flavour: IptablesFlavour): string {
+  const base = family === 4 ? 'iptables' : 'ip6tables';
+  return flavour === 'legacy' ? `${base}-legacy` : base;
+}
+
 export function iptablesBinary(
   family: IptablesFamily,
   flavour: IptablesFlavour,
   tool: 'restore' | 'save',
 ): string {
-  const base = family === 4 ? 'iptables' : 'ip6tables';
-  return flavour === 'legacy' ? `${base}-legacy-${tool}` : `${base}-${tool}`;
+  return `${iptablesName(family, flavour)}-${tool}`;
 }
 
 export interface IptablesRunner {

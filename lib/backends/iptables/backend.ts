@@ -12,6 +12,7 @@
 import { forgetRemovedUdpFlows } from '../udp-flows.js';
 import { CommandFailed } from '../../../bindings/command.js';
 import {
+  iptablesName,
   iptablesRunner,
   iptablesVariant,
   parseSave,
@@ -303,9 +304,7 @@ export class IptablesBackend implements Backend {
           const removed = await this.cleanupFlavour(f, fl);
           if (removed === undefined) continue;
           virtualServers += removed;
-          other.push(
-            `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} service chains`,
-          );
+          other.push(`${iptablesName(f, fl)} service chains`);
         }
     } finally {
       places.close();

@@ -5,6 +5,7 @@
 // and our sets are ever changed.
 import { CommandFailed } from '../../../bindings/command.js';
 import {
+  iptablesName,
   iptablesRunner,
   parseSave,
   type IptablesFamily,
@@ -289,9 +290,7 @@ export class MasqueradeSync {
         const input = natCleanup(parseSave(saved, 'nat'));
         if (input === '') continue;
         await r.restore(input);
-        removed.push(
-          `${f === 4 ? 'iptables' : 'ip6tables'}${fl === 'legacy' ? '-legacy' : ''} chains`,
-        );
+        removed.push(`${iptablesName(f, fl)} chains`);
       }
     let names: string[];
     try {
