@@ -42,8 +42,8 @@ const SCRATCH4 = new Uint8Array(4);
  * every slice event.
  */
 export function canonicalIpText(s: unknown): string | undefined {
-  if (typeof s !== 'string' || s.length === 0 || s.length > 64) return undefined;
-  if (writeInet4(s, SCRATCH4)) return s;
+  // An IPv4 text inet_pton takes is its canonical text (parseIp); parseIp checks the rest.
+  if (typeof s === 'string' && writeInet4(s, SCRATCH4)) return s;
   return parseIp(s)?.text;
 }
 
