@@ -25,9 +25,6 @@ export interface ChainPlaces {
   close(): void;
 }
 
-/** Asks nothing: every flavour may hold them (every save runs). */
-export const EVERYWHERE: ChainPlaces = { mayHold: async () => true, close: () => undefined };
-
 /** Legacy may hold our chains only where the namespace has its nat or filter table. */
 export function legacyMayHold(tables: ReadonlySet<string> | undefined): boolean {
   return tables === undefined || [...OUR_TABLES].some((t) => tables.has(t));

@@ -11,7 +11,6 @@ import type {
 import { NFPROTO_IPV4, NFPROTO_IPV6, type NftChain } from '../../../../bindings/nftables/index.js';
 import { IptablesBackend } from '../../../../lib/backends/iptables/backend.js';
 import {
-  EVERYWHERE,
   kernelChainPlaces,
   legacyMayHold,
   nftHolds,
@@ -19,6 +18,8 @@ import {
 } from '../../../../lib/backends/iptables/leftovers.js';
 
 const ours = (c: string): boolean => c.startsWith('KUBE-IPVS-');
+/** Asks nothing: every flavour may hold them (every save runs, as before the kernel was asked). */
+const EVERYWHERE: ChainPlaces = { mayHold: async () => true, close: () => undefined };
 const chain = (table: string, name: string, family = NFPROTO_IPV4): NftChain => ({
   family,
   table,
