@@ -341,21 +341,4 @@ export class SetMembership {
   }
 }
 
-/**
- * What turns the kernel's members into the wanted ones, for the sets named in `wanted`,
- * in text: the reference SetMembership.diff is tested against.
- */
-export function diffMembers(
-  wanted: ReadonlyMap<string, ReadonlySet<string>>,
-  kernel: ReadonlyMap<string, ReadonlySet<string>>,
-): MemberChange {
-  const change: MemberChange = { add: [], del: [] };
-  for (const [set, want] of wanted) {
-    const have = kernel.get(set) ?? new Set<string>();
-    for (const e of want) if (!have.has(e)) change.add.push({ set, entry: e });
-    for (const e of have) if (!want.has(e)) change.del.push({ set, entry: e });
-  }
-  return change;
-}
-
 export type { SetRole };

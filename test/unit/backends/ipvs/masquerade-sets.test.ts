@@ -13,8 +13,8 @@ import {
 import { SET_ROLES, setName } from '../../../../lib/backends/ipvs/masquerade.js';
 import {
   SetMembership,
-  diffMembers,
   membersOf,
+  type MemberChange,
 } from '../../../../lib/backends/ipvs/masquerade-sets.js';
 import { parseIp } from '../../../../lib/net/ip.js';
 import {
@@ -25,6 +25,23 @@ import {
   type TrafficPolicy,
   type VirtualServer,
 } from '../../../../lib/model/types.js';
+
+/**
+ * What turns the kernel's members into the wanted ones, for the sets named in `wanted`,
+ * in text: the reference SetMembership.diff is tested against.
+ */
+function diffMembers(
+  wanted: ReadonlyMap<string, ReadonlySet<string>>,
+  kernel: ReadonlyMap<string, ReadonlySet<string>>,
+): MemberChange {
+  const change: MemberChange = { add: [], del: [] };
+  for (const [set, want] of wanted) {
+    const have = kernel.get(set) ?? new Set<string>();
+    for (const e of want) if (!have.has(e)) change.add.push({ set, entry: e });
+    for (const e of have) if (!want.has(e)) change.del.push({ set, entry: e });
+  }
+  return change;
+}
 
 function vs(
   kind: EntryKind,
