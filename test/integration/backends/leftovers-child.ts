@@ -1,23 +1,13 @@
 // Runs one scenario of the leftover-chain tests inside a network namespace (the test starts
 // this script under `ip netns exec`), counting the processes it spawns. Prints one JSON
 // document.
-import { ChildProcess } from 'node:child_process';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NftablesClient } from '../../../bindings/nftables/index.js';
 import { IptablesBackend } from '../../../lib/backends/iptables/backend.js';
 import { kernelChainPlaces } from '../../../lib/backends/iptables/leftovers.js';
+import { watchSpawns } from '../../harness/spawns.js';
 
 const spawned: string[] = [];
-// Every child process of Node goes through ChildProcess.prototype.spawn (execFile too);
-// the method is internal, so it is not in the typings.
-interface Spawning {
-  spawn(options: { file: string }): unknown;
-}
-const proto = ChildProcess.prototype as unknown as Spawning;
-const spawn = proto.spawn;
-proto.spawn = function (this: Spawning, options) {
-  spawned.push(options.file);
-  return spawn.call(this, options);
-};
+watchSpawns((file) => spawned.push(file));
 
 async function places(): Promise<unknown> {
   const nft = NftablesClient.open();
