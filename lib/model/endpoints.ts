@@ -178,7 +178,16 @@ export function indexSlices(
       let bucket = index.get(key);
       if (!bucket) index.set(key, (bucket = new Map()));
       for (const e of endpoints) {
-        const candidate: Endpoint = { ...e, port: p.port };
+        // One literal, not a spread: a spread plus a property costs a slower object per
+        // endpoint and port, and twice the translate time at 100 000 endpoints.
+        const candidate: Endpoint = {
+          ip: e.ip,
+          port: p.port,
+          ready: e.ready,
+          serving: e.serving,
+          terminating: e.terminating,
+          nodeName: e.nodeName,
+        };
         const k = `${e.ip.text}|${p.port}`;
         const old = bucket.get(k);
         if (!old || better(candidate, old)) bucket.set(k, candidate);
