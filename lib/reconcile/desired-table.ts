@@ -2,6 +2,7 @@
 // which Service wins a virtual server two of them claim (the first by service key, as
 // render decides), and how many winning virtual servers use each virtual address. An
 // update costs O(that Service's virtual servers), never O(all).
+import { sameVirtualServer } from '../model/same.js';
 import type { VirtualServer, VirtualServerKey } from '../model/types.js';
 
 export interface TableChange {
@@ -58,8 +59,16 @@ export class DesiredTable {
   /** Replaces a Service's virtual servers; [] or undefined removes the Service. */
   update(service: string, virtualServers: readonly VirtualServer[] | undefined): TableChange {
     const old = this.byService.get(service) ?? new Map<VirtualServerKey, VirtualServer>();
-    const next = new Map<VirtualServerKey, VirtualServer>();
-    for (const vs of virtualServers ?? []) next.set(vs.key, vs);
+    let next = new Map<VirtualServerKey, VirtualServer>();
+    let kept = 0;
+    for (const vs of virtualServers ?? []) {
+      // What is held already stays when equal: the new copy dies young.
+      const had = old.get(vs.key);
+      const same = had !== undefined && sameVirtualServer(had, vs);
+      if (same) kept++;
+      next.set(vs.key, same ? had : vs);
+    }
+    if (kept === old.size && kept === next.size) next = old;
     const keys = new Set<VirtualServerKey>([...old.keys(), ...next.keys()]);
     const before = new Map([...keys].map((k) => [k, this.get(k)] as const));
 

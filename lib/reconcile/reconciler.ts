@@ -163,7 +163,7 @@ export class Reconciler {
     const addresses = new Set<string>();
     const reported: Skipped[] = [];
     let services = 0;
-    for (const [key, d] of this.opts.store.desired(keys)) {
+    for (const [key, d] of this.opts.store.eachDesired(keys)) {
       services++;
       if (d.present && d.healthCheck) this.healthChecks.set(key, d.healthCheck);
       else this.healthChecks.delete(key);

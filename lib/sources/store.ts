@@ -311,31 +311,42 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
 
   // ---- reads ----
 
-  /** Desired virtual servers of the given services (absent ones: present false, none). */
-  desired(keys: Iterable<string>): Map<string, DesiredEntry<VS, SK>> {
-    const out = new Map<string, DesiredEntry<VS, SK>>();
+  /**
+   * Desired virtual servers of the given services (absent ones: present false, none), one
+   * at a time as the caller asks: a full resync that takes each into its table as it comes
+   * leaves the translations it does not keep to die young, instead of holding 10 000 of
+   * them until the last is done (they would outlive the young generation, and the peak).
+   */
+  *eachDesired(keys: Iterable<string>): Generator<[string, DesiredEntry<VS, SK>]> {
     for (const key of keys) {
       const service = this.services.get(key);
       if (!service) {
-        out.set(key, { present: false, virtualServers: [], skipped: [], warnings: [] });
+        yield [key, { present: false, virtualServers: [], skipped: [], warnings: [] }];
         continue;
       }
       this.translations++;
       const r = this.opts.translate(service, this.slicesOf(key), this.node, this.config, {
         virtualIPs: this.vips,
       });
-      out.set(key, {
-        present: true,
-        virtualServers: r.virtualServers,
-        skipped: r.skipped,
-        warnings: r.warnings ?? [],
-        ...(r.healthCheck ? { healthCheck: r.healthCheck } : {}),
-      });
+      yield [
+        key,
+        {
+          present: true,
+          virtualServers: r.virtualServers,
+          skipped: r.skipped,
+          warnings: r.warnings ?? [],
+          ...(r.healthCheck ? { healthCheck: r.healthCheck } : {}),
+        },
+      ];
     }
-    return out;
   }
 
-  /** Desired state of every service (full resync, render). */
+  /** Desired virtual servers of the given services, all at once. */
+  desired(keys: Iterable<string>): Map<string, DesiredEntry<VS, SK>> {
+    return new Map(this.eachDesired(keys));
+  }
+
+  /** Desired state of every service (render). */
   desiredAll(): Map<string, DesiredEntry<VS, SK>> {
     return this.desired([...this.services.keys()].sort());
   }

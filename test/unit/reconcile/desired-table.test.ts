@@ -24,6 +24,8 @@ function vs(service: string, address: string, port: number, kind: EntryKind): Vi
   };
 }
 
+const rs = (address: string) => ({ address, port: 8080, weight: 1 });
+
 const arbService = fc.constantFrom('a/one', 'a/two', 'b/one', 'c/three');
 const arbVs = (svc: string) =>
   fc
@@ -71,6 +73,20 @@ describe('reconcile/desired-table', () => {
     );
     // Guard: contested keys must actually occur.
     expect(conflicts).to.be.greaterThan(50);
+  });
+
+  it('keeps the virtual server it holds when a Service translates to an equal one, and takes a changed one', () => {
+    const t = new DesiredTable();
+    const held = { ...vs('a/one', '10.96.0.1', 80, 'ClusterIP'), realServers: [rs('10.1.0.1')] };
+    t.update('a/one', [held]);
+    const again = structuredClone(held);
+    const change = t.update('a/one', [again]);
+    expect(t.get(held.key)).to.equal(held);
+    // The keys are still reported: the kernel may differ from the table (a retry, drift).
+    expect([...change.keys]).to.deep.equal([held.key]);
+    const moved = { ...held, realServers: [rs('10.1.0.2')] };
+    t.update('a/one', [moved]);
+    expect(t.get(held.key)).to.equal(moved);
   });
 
   it('a contested key goes to the first Service by key; the other is told who holds it', () => {
