@@ -106,13 +106,18 @@ export function reuseRemembered(remembered: IpvsEntry | undefined, fresh: IpvsEn
   const same = (d: IpvsDestination, n: IpvsDestination | undefined): n is IpvsDestination =>
     n !== undefined && sameDest(d, n) && sameDestination(d, n);
   // The kernel lists a service's real servers newest first, the memory in the order added:
-  // matched by position when they agree, by address and port when they do not.
+  // matched by reversed position, else by position, else by address and port.
+  const last = fresh.destinations.length - 1;
   let match: (d: IpvsDestination, i: number) => IpvsDestination | undefined = (_, i) =>
-    fresh.destinations[i];
-  if (!remembered.destinations.every((d, i) => same(d, fresh.destinations[i]))) {
-    const byId = new Map(fresh.destinations.map((n) => [destinationId(n), n]));
-    match = (d) => byId.get(destinationId(d));
-    if (!remembered.destinations.every((d, i) => same(d, match(d, i)))) return fresh;
+    fresh.destinations[last - i];
+  const matches = (): boolean => remembered.destinations.every((d, i) => same(d, match(d, i)));
+  if (!matches()) {
+    match = (_, i) => fresh.destinations[i];
+    if (!matches()) {
+      const byId = new Map(fresh.destinations.map((n) => [destinationId(n), n]));
+      match = (d) => byId.get(destinationId(d));
+      if (!matches()) return fresh;
+    }
   }
   remembered.destinations.forEach((d, i) => {
     const n = match(d, i) as IpvsDestination;

@@ -100,6 +100,14 @@ describe('reconcile/observed', () => {
       remembered,
     );
     expect(remembered.destinations[1]).to.include({ activeConns: 0, inactiveConns: 0 });
+    // Neither order: matched by address and port.
+    const three: IpvsEntry = {
+      service: svc,
+      destinations: [d('10.1.0.1'), d('10.1.0.2'), d('10.1.0.3')],
+    };
+    expect(reuseRemembered(three, dumped([d('10.1.0.2'), d('10.1.0.1'), d('10.1.0.3')]))).to.equal(
+      three,
+    );
     // Anything else that differs gives the dump as it is.
     for (const fresh of [
       dumped([d('10.1.0.1'), d('10.1.0.2', 0)]),
