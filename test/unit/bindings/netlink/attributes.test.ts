@@ -80,6 +80,25 @@ describe('netlink attributes', () => {
     );
   });
 
+  it('property: AttrMap gives each type the payload of its last attribute, inside a larger buffer too', () => {
+    const attr = fc.record({
+      type: fc.integer({ min: 0, max: 40 }),
+      value: fc.uint8Array({ maxLength: 24 }).map((u) => Buffer.from(u)),
+    });
+    fc.assert(
+      fc.property(fc.array(attr, { maxLength: 20 }), fc.nat(8), (attrs, pad) => {
+        const body = encodeAttrs(attrs.map((a): AttrOut => bytes(a.type, a.value)));
+        const buf = Buffer.concat([Buffer.alloc(pad, 0xff), body, Buffer.alloc(pad, 0xff)]);
+        const m = AttrMap.parse(buf, pad, pad + body.length);
+        const last = new Map(attrs.map((a) => [a.type, a.value.toString('hex')]));
+        for (let t = 0; t <= 41; t++) {
+          expect(m.has(t)).to.equal(last.has(t));
+          expect(m.get(t)?.toString('hex')).to.equal(last.get(t));
+        }
+      }),
+    );
+  });
+
   it('property: random bytes decode or raise NetlinkDecodeError, nothing else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (u) => {
