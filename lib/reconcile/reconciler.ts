@@ -274,13 +274,22 @@ export class Reconciler {
 
   /** Full resync: dump what the backend owns, translate everything, repair every difference. */
   async full(): Promise<SyncReport> {
+    const { followed, report } = await this.fullStep();
+    await this.opts.synced?.(this.table, 'all');
+    return this.withFollow(followed, report);
+  }
+
+  /**
+   * The ops of a full sync live in this frame only, so they are garbage before the synced
+   * hook runs: a cold start's 120 000 (with their destinations, 17 MB at bench scale)
+   * would otherwise stay alive through the owner map's write, at the peak of the heap.
+   */
+  private async fullStep(): Promise<{ followed: boolean; report: SyncReport }> {
     const start = this.now();
     const retried = [...this.retries.keys()];
     const { ops, translated } = await this.resync();
     const followed = await this.follow((f) => f.full(this.table));
-    const report = await this.apply('full', ops, translated, start, retried);
-    await this.opts.synced?.(this.table, 'all');
-    return this.withFollow(followed, report);
+    return { followed, report: await this.apply('full', ops, translated, start, retried) };
   }
 
   private async follow(step: (f: TableFollower) => Promise<void>): Promise<boolean> {
