@@ -62,6 +62,10 @@ export function toIpvsService(vs: VirtualServer): IpvsService {
   };
 }
 
+/**
+ * With the connection counts of a new real server (0), so the observed table can keep the
+ * op's own object once the kernel has taken it (reconcile/observed).
+ */
 export function toIpvsDestinations(vs: VirtualServer): IpvsDestination[] {
   const family = addressFamily(vs.family);
   return vs.realServers.map((rs) => ({
@@ -76,6 +80,8 @@ export function toIpvsDestinations(vs: VirtualServer): IpvsDestination[] {
     tunType: 0,
     tunPort: 0,
     tunFlags: 0,
+    activeConns: 0,
+    inactiveConns: 0,
   }));
 }
 

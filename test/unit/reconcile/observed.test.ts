@@ -67,6 +67,25 @@ describe('reconcile/observed', () => {
     expect(addresses.size).to.equal(0);
   });
 
+  it("keeps an op's destination that has connection counts (as toIpvsDestinations gives) itself, and copies one that has none", () => {
+    const entries = new Map<VirtualServerKey, IpvsEntry>();
+    recordOp(entries, new Set(), { op: 'addService', service: svc });
+    const counted = { ...d('10.1.0.1'), activeConns: 0, inactiveConns: 0 };
+    const bare = d('10.1.0.2');
+    for (const destination of [counted, bare])
+      recordOp(entries, new Set(), { op: 'addDestination', service: svc, destination });
+    const [first, second] = entries.get(KEY)?.destinations ?? [];
+    expect(first).to.equal(counted);
+    expect(second).to.not.equal(bare);
+    expect(second).to.deep.equal({ ...bare, activeConns: 0, inactiveConns: 0 });
+    // SET_DEST of a counted destination takes the remembered counts into it.
+    counted.activeConns = 3;
+    const next = { ...d('10.1.0.1', 0), activeConns: 0, inactiveConns: 0 };
+    recordOp(entries, new Set(), { op: 'updateDestination', service: svc, destination: next });
+    expect(entries.get(KEY)?.destinations[0]).to.equal(next);
+    expect(next).to.include({ weight: 0, activeConns: 3, inactiveConns: 0 });
+  });
+
   it("SET_DEST keeps a real server's connection counts (the kernel does)", () => {
     const entries = new Map<VirtualServerKey, IpvsEntry>([
       [
