@@ -8,7 +8,7 @@ import {
   repliesUnknown,
 } from '../netlink/connection.js';
 import { NetlinkDumpInterruptedError, NetlinkError } from '../netlink/errors.js';
-import { decodeGenl, genlWriterRequest, resolveFamily } from '../netlink/genl.js';
+import { decodeGenl, genlNested, genlWriterRequest, resolveFamily } from '../netlink/genl.js';
 import { AttrWriter, type PayloadWriter } from '../netlink/writer.js';
 import { GENL_HDRLEN, NETLINK_GENERIC } from '../netlink/constants.js';
 import type { NetlinkMessage } from '../netlink/message.js';
@@ -286,7 +286,7 @@ export class IpvsClient {
     const ms = await this.consistentDump(this.req(C.IPVS_CMD_GET_SERVICE, noAttrs));
     const out: IpvsService[] = [];
     for (const m of this.ofFamily(ms)) {
-      const svc = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_SERVICE);
+      const svc = genlNested(m, C.IPVS_CMD_ATTR_SERVICE);
       if (svc) out.push(decodeService(svc, options.stats ?? true));
     }
     return uniqueBy(out, serviceKey);
@@ -308,7 +308,7 @@ export class IpvsClient {
       throw e;
     }
     for (const m of this.ofFamily(ms)) {
-      const svc = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_SERVICE);
+      const svc = genlNested(m, C.IPVS_CMD_ATTR_SERVICE);
       if (svc) return decodeService(svc);
     }
     return undefined;
@@ -327,7 +327,7 @@ export class IpvsClient {
     );
     const out: IpvsDestination[] = [];
     for (const m of this.ofFamily(ms)) {
-      const d = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_DEST);
+      const d = genlNested(m, C.IPVS_CMD_ATTR_DEST);
       if (d) out.push(decodeDestination(d, service.family, options.stats ?? true));
     }
     return uniqueBy(out, destinationKey);
@@ -439,7 +439,7 @@ export class IpvsClient {
     const ms = await this.connection.dump(this.req(C.IPVS_CMD_GET_DAEMON, noAttrs));
     const out: IpvsDaemon[] = [];
     for (const m of this.ofFamily(ms)) {
-      const d = this.attrsOf(m).nested(C.IPVS_CMD_ATTR_DAEMON);
+      const d = genlNested(m, C.IPVS_CMD_ATTR_DAEMON);
       if (d) out.push(decodeDaemon(d));
     }
     return out;

@@ -68,15 +68,28 @@ export function genlRequest(
   };
 }
 
-export function decodeGenl(m: NetlinkMessage): GenlMessage {
+function checkGenlHeader(m: NetlinkMessage): void {
   if (m.payload.length < GENL_HDRLEN) {
     throw new NetlinkDecodeError(`genl payload of ${m.payload.length} bytes has no header`);
   }
+}
+
+export function decodeGenl(m: NetlinkMessage): GenlMessage {
+  checkGenlHeader(m);
   return {
     cmd: m.payload.readUInt8(0),
     version: m.payload.readUInt8(1),
     attrs: AttrMap.parse(m.payload, GENL_HDRLEN),
   };
+}
+
+/**
+ * decodeGenl(m).attrs.nested(type) without the map of the top-level attributes: a dump
+ * reads one nest per message.
+ */
+export function genlNested(m: NetlinkMessage, type: number): AttrMap | undefined {
+  checkGenlHeader(m);
+  return AttrMap.parseNested(m.payload, type, GENL_HDRLEN);
 }
 
 export interface GenlFamily {

@@ -99,6 +99,40 @@ describe('netlink attributes', () => {
     );
   });
 
+  it('property: parseNested(type) reads what parse().nested(type) reads, and fails where it fails', () => {
+    const outcome = (f: () => AttrMap | undefined): string => {
+      try {
+        const m = f();
+        return m === undefined ? 'none' : [0, 1, 2, 3].map((t) => m.get(t)?.toString('hex')).join();
+      } catch (e) {
+        return e instanceof NetlinkDecodeError ? `error ${e.message}` : `other ${String(e)}`;
+      }
+    };
+    const inner = fc.array(fc.record({ type: fc.nat(3), value: fc.uint8Array({ maxLength: 6 }) }), {
+      maxLength: 4,
+    });
+    const outer = fc.array(fc.record({ type: fc.nat(3), inner }), { maxLength: 5 });
+    const runs = outer.map((os) =>
+      encodeAttrs(
+        os.map((o) =>
+          nested(
+            o.type,
+            o.inner.map((i) => bytes(i.type, Buffer.from(i.value))),
+          ),
+        ),
+      ),
+    );
+    const garbage = fc.uint8Array({ maxLength: 60 }).map((u) => Buffer.from(u));
+    fc.assert(
+      fc.property(fc.oneof(runs, garbage), fc.nat(3), (buf, type) => {
+        expect(outcome(() => AttrMap.parseNested(buf, type))).to.equal(
+          outcome(() => AttrMap.parse(buf).nested(type)),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('property: random bytes decode or raise NetlinkDecodeError, nothing else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (u) => {
