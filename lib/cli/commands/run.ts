@@ -12,6 +12,7 @@ import { ensureSysctl } from '../../../bindings/sysctl.js';
 import { SyncLoop } from '../../reconcile/loop.js';
 import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
+import { limitHeapGrowth } from '../heap.js';
 import type { Command, CommandIo } from './io.js';
 import { openProxy, parseProxyFlags, PROXY_USAGE, type Proxy } from './proxy.js';
 
@@ -145,6 +146,7 @@ export const runCommand: Command = {
     '\n  --once                 one full sync; exit 0 when the kernel then equals the desired state',
   async run(args, io) {
     const flags = parseProxyFlags(args, { once: { type: 'boolean' } });
+    limitHeapGrowth();
     const proxy = await openProxy('run', flags, io);
     if (!proxy) return 1;
     let serving: Serving | undefined;
