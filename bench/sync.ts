@@ -20,6 +20,9 @@ interface ChildOut {
   cold_full_sync_ms: number;
   cold_ops: number;
   cold_rss_mb: number;
+  /** VmHWM at the end of the cold start, and after the resyncs. */
+  cold_peak_rss_mb: number;
+  resync_peak_rss_mb: number;
   verify_dump_s: number;
   resync_ms: number[];
   resync_write_msgs: number[];
@@ -79,7 +82,7 @@ async function inner(
       `rep ${rep}: cold ${r.cold_sync_s.toFixed(2)} s, resync ${median(r.resync_ms).toFixed(0)} ms ` +
         `(${Math.max(...r.resync_write_msgs)} msgs), update p50 ${fixed(r.update_p50_ms, 2)} ms ` +
         `p99 ${fixed(r.update_p99_ms, 2)} ms, ${fixed(r.update_write_msgs / updates, 2)} msgs/change, ` +
-        `peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`,
+        `peak RSS ${r.peak_rss_mb.toFixed(0)} MiB (${r.cold_peak_rss_mb.toFixed(0)} after the cold start, ${r.resync_peak_rss_mb.toFixed(0)} after the resyncs)`,
     );
   }
   const med = (f: (r: ChildOut) => number): number => median(runs.map(f));
@@ -131,7 +134,8 @@ async function inner(
         "the durationMs of that partial sync: the daemon's own work (translate, diff, netlink round trip)",
       msgs_per_update:
         'write messages (ops) of every partial and drain sync in the change phase / changes',
-      rss_mb: 'VmHWM of the daemon, MiB, max over reps',
+      rss_mb:
+        'VmHWM of the daemon, MiB, max over reps (each run also has it at the end of the cold start and after the resyncs)',
     },
     load_at_end: loadavg(),
     environment: `UML 6.1 pinned to host CPU ${process.env.KUBE_IPVS_BENCH_CPU ?? 0}, one boot, fresh netns per run; the API server shares that CPU`,

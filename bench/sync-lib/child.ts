@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       );
     log(
       `cold start ${coldS.toFixed(2)} s ("starting" logged at ${startingS.toFixed(2)} s; full sync ${first.durationMs} ms, ${first.ops} ops), ` +
-        `RSS ${coldMem.rssMb.toFixed(0)} MiB; kernel verified by a dump (${dumpS.toFixed(2)} s)`,
+        `RSS ${coldMem.rssMb.toFixed(0)} MiB (peak ${coldMem.peakMb.toFixed(0)}); kernel verified by a dump (${dumpS.toFixed(2)} s)`,
     );
 
     // Full resyncs with nothing to repair, asked for by a config change (a comment).
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
       resyncs.push(l);
       log(`resync ${k + 1}: ${l.durationMs} ms, ${l.ops} write messages`);
     }
+    // Which phase sets the peak: VmHWM only grows, so the changes' own share is what they add.
+    const resyncPeakMb = daemon.memory().peakMb;
 
     // Single-endpoint changes, one at a time: an endpoint added to one Service's slice.
     // Latency: from just before the API server's update to the moment a GET_DEST dump of
@@ -152,6 +154,8 @@ async function main(): Promise<void> {
       cold_full_sync_ms: first.durationMs,
       cold_ops: first.ops,
       cold_rss_mb: coldMem.rssMb,
+      cold_peak_rss_mb: coldMem.peakMb,
+      resync_peak_rss_mb: resyncPeakMb,
       verify_dump_s: dumpS,
       resync_ms: resyncs.map((l) => l.durationMs ?? NaN),
       resync_write_msgs: resyncs.map((l) => l.ops ?? NaN),
