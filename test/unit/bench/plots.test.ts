@@ -109,6 +109,26 @@ describe('bench/plots', () => {
     expect(write[0]?.range).to.deep.equal([31.548086016, 33.677860352]);
   });
 
+  it("a sync figure's whisker spans every rep, and the slowest change is the slowest of all reps", () => {
+    const r = results();
+    const daemon = (r.sync as { runs: { daemon: Record<string, number | number[]>[] } }).runs
+      .daemon;
+    const all = (k: string) => daemon.flatMap((d) => d[k] as number | number[]);
+    const figs = figures(r);
+    const bar = (file: string, label: string) =>
+      figs.find((f) => f.file === file)?.chart.bars.find((b) => b.label === label);
+    const resyncS = all('resync_ms').map((ms) => ms / 1000);
+    expect(daemon.length).to.be.greaterThan(1);
+    const [lo, hi] = bar('sync-cold.svg', 'full resync, no drift')?.range ?? [NaN, NaN];
+    expect(lo).to.be.closeTo(Math.min(...resyncS), 1e-9);
+    expect(hi).to.be.closeTo(Math.max(...resyncS), 1e-9);
+    expect(bar('sync-update.svg', 'p99')?.range).to.deep.equal([
+      Math.min(...all('update_p99_ms')),
+      Math.max(...all('update_p99_ms')),
+    ]);
+    expect(bar('sync-update.svg', 'slowest')?.value).to.equal(Math.max(...all('update_max_ms')));
+  });
+
   it('refuses results that lack a plotted figure, naming the file and field', () => {
     const r = results();
     delete (r.netlink as Record<string, unknown>).bindings_dump_s;
