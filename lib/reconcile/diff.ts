@@ -4,9 +4,9 @@
 // and it would drop established connections.
 import type { IpvsOp } from '../../bindings/ipvs/client.js';
 import type { IpvsDestination, IpvsService } from '../../bindings/ipvs/types.js';
-import type { IpvsEntry } from '../backends/ipvs/convert.js';
+import { isDestinationOf, toIpvsService, type IpvsEntry } from '../backends/ipvs/convert.js';
 import { realServerKey } from '../backends/ipvs/key.js';
-import type { VirtualServerKey } from '../model/types.js';
+import type { VirtualServer, VirtualServerKey } from '../model/types.js';
 import { drainVerdict, type DrainClock } from './drain.js';
 
 export type AddressOp =
@@ -50,6 +50,27 @@ export function sameDestination(a: IpvsDestination, b: IpvsDestination): boolean
 /** A real server's identity within its virtual server. */
 export const destinationId = (d: { address: string; port: number }): string =>
   `${d.address}|${d.port}`;
+
+/**
+ * The kernel's entry holds exactly the virtual server: its service as toIpvsService gives
+ * it, and its real servers, in their order or in the kernel's newest-first order. Then
+ * diffEntry has nothing to do (no op, nothing draining), and a resync that finds 10 000
+ * entries so need not build their 100 000 destinations to learn it.
+ */
+export function holdsExactly(have: IpvsEntry, want: VirtualServer): boolean {
+  const ds = have.destinations;
+  const rss = want.realServers;
+  const n = rss.length;
+  if (ds.length !== n || !sameService(toIpvsService(want), have.service)) return false;
+  let inOrder = true;
+  let reversed = true;
+  for (let i = 0; i < n && (inOrder || reversed); i++) {
+    const rs = rss[i] as (typeof rss)[number];
+    inOrder &&= isDestinationOf(ds[i] as IpvsDestination, rs);
+    reversed &&= isDestinationOf(ds[n - 1 - i] as IpvsDestination, rs);
+  }
+  return inOrder || reversed;
+}
 
 /**
  * One virtual server. A real server that is no longer desired is deleted at once for UDP

@@ -10,7 +10,14 @@ import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { ModelStore } from '../sources/model-store.js';
 import type { HealthCheck, Skipped, VirtualServerKey } from '../model/types.js';
 import { DesiredTable } from './desired-table.js';
-import { destinationId, diffAddresses, diffEntry, orderOps, type Op } from './diff.js';
+import {
+  destinationId,
+  diffAddresses,
+  diffEntry,
+  holdsExactly,
+  orderOps,
+  type Op,
+} from './diff.js';
 import { DrainTracker } from './drain.js';
 import { recordOp } from './observed.js';
 
@@ -210,7 +217,11 @@ export class Reconciler {
     const ops: Op[] = [];
     for (const k of keys) {
       const want = this.table.get(k);
-      const d = diffEntry(k, want && toIpvsEntry(want), this.observed.get(k), clock);
+      const have = this.observed.get(k);
+      const d =
+        want && have && holdsExactly(have, want)
+          ? { ops: [], draining: [] }
+          : diffEntry(k, want && toIpvsEntry(want), have, clock);
       this.drains.update(k, d.draining, clock.now);
       ops.push(...d.ops);
     }
