@@ -3,7 +3,7 @@
 // daemon holds its tables for its whole life (about 95 MB at 10 000 Services × 10
 // endpoints), and the garbage of resyncs and changes piles up to that bound, which sets
 // the peak RSS. A fixed 15 % collects sooner, at a small cost in collection time
-// (docs/benchmarks.md has the figures).
+// (the README's bench section has the figures).
 import { setFlagsFromString } from 'node:v8';
 
 /** Heap growth allowed past the live size before a full collection, in percent. */
