@@ -47,7 +47,7 @@ function bar(
   who: Who,
   key: string,
   // runScale: runs recorded in another unit than the figure (ms runs of a figure in s).
-  { runs = `runs.${key}`, runScale = 1 }: { runs?: string | null; runScale?: number } = {},
+  { runs = `runs.${key}`, runScale = 1 }: { runs?: string; runScale?: number } = {},
 ): Bar {
   const value = num(results, bench, key);
   const xs = runsOf(results, bench, runs, runScale);
@@ -56,8 +56,8 @@ function bar(
     : { label, value, who, range: [Math.min(...xs), Math.max(...xs)] };
 }
 
-function runsOf(results: Results, bench: string, runs: string | null, scale: number): number[] {
-  const all = runs === null ? undefined : field(results, bench, runs);
+function runsOf(results: Results, bench: string, runs: string, scale: number): number[] {
+  const all = field(results, bench, runs);
   if (!Array.isArray(all)) return [];
   return all.map((x, i) => {
     if (typeof x !== 'number') throw new Error(`bench/results/${bench}.json: ${runs}.${i}`);
