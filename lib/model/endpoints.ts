@@ -69,20 +69,20 @@ export interface EndpointIndex {
   readonly origins: ReadonlyMap<string, readonly PortOrigin[]>;
 }
 
-/** Why an endpoint's first address cannot be a real server; undefined when it can. */
-function addressProblem(
+/** An endpoint's first address as a real server's, or why it cannot be one. */
+function usableAddress(
   first: unknown,
-  ip: Ip | undefined,
   family: IpFamily,
   forbidden: Pick<ReadonlySet<string>, 'has'>,
-): string | undefined {
+): Ip | string {
+  const ip = parseIp(first);
   if (!ip) return `${show(first)} is not an IP address`;
   if (ip.family !== family) return `${ip.text} is ${ip.family} in an ${family} slice`;
   const cls = classifyIp(ip);
   if (cls !== 'unicast') return `${ip.text} is ${describeClass(cls)}, not allowed as an endpoint`;
   if (forbidden.has(ip.text))
     return `${ip.text} is a Service virtual IP, not allowed as an endpoint`;
-  return undefined;
+  return ip;
 }
 
 /**
@@ -131,12 +131,10 @@ export function indexSlices(
     const endpoints: Omit<Endpoint, 'port'>[] = [];
     arr(slice.endpoints).forEach((rawEp, i) => {
       const ep = obj(rawEp);
-      const first = arr(ep.addresses)[0];
-      const ip = parseIp(first);
-      const problem = addressProblem(first, ip, family, forbidden);
-      if (problem !== undefined || ip === undefined) {
+      const ip = usableAddress(arr(ep.addresses)[0], family, forbidden);
+      if (typeof ip === 'string') {
         // The field's name is built only for a report: 100 000 endpoints have none.
-        report.skip(object, `endpoints[${i}].addresses[0]`, problem ?? '');
+        report.skip(object, `endpoints[${i}].addresses[0]`, ip);
         return;
       }
       const c = obj(ep.conditions);
