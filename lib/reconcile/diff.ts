@@ -52,24 +52,38 @@ export const destinationId = (d: { address: string; port: number }): string =>
   `${d.address}|${d.port}`;
 
 /**
+ * How `ys` lines up with `xs` element by element: reversed (the kernel lists a service's
+ * real servers newest first, what is remembered or wanted has them in the order added),
+ * in the same order, or neither (undefined, also for lists of different lengths).
+ */
+export function alignment<X, Y>(
+  xs: readonly X[],
+  ys: readonly Y[],
+  same: (x: X, y: Y) => boolean,
+): 'reversed' | 'same' | undefined {
+  const n = xs.length;
+  if (ys.length !== n) return undefined;
+  let inOrder = true;
+  let reversed = true;
+  for (let i = 0; i < n && (inOrder || reversed); i++) {
+    const x = xs[i] as X;
+    inOrder &&= same(x, ys[i] as Y);
+    reversed &&= same(x, ys[n - 1 - i] as Y);
+  }
+  return reversed ? 'reversed' : inOrder ? 'same' : undefined;
+}
+
+/**
  * The kernel's entry holds exactly the virtual server: its service as toIpvsService gives
  * it, and its real servers, in their order or in the kernel's newest-first order. Then
  * diffEntry has nothing to do (no op, nothing draining), and a resync that finds 10 000
  * entries so need not build their 100 000 destinations to learn it.
  */
 export function holdsExactly(have: IpvsEntry, want: VirtualServer): boolean {
-  const ds = have.destinations;
-  const rss = want.realServers;
-  const n = rss.length;
-  if (ds.length !== n || !sameService(toIpvsService(want), have.service)) return false;
-  let inOrder = true;
-  let reversed = true;
-  for (let i = 0; i < n && (inOrder || reversed); i++) {
-    const rs = rss[i] as (typeof rss)[number];
-    inOrder &&= isDestinationOf(ds[i] as IpvsDestination, rs);
-    reversed &&= isDestinationOf(ds[n - 1 - i] as IpvsDestination, rs);
-  }
-  return inOrder || reversed;
+  return (
+    alignment(want.realServers, have.destinations, (rs, d) => isDestinationOf(d, rs)) !==
+      undefined && sameService(toIpvsService(want), have.service)
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import type { IpvsDestination } from '../../bindings/ipvs/types.js';
 import type { IpvsEntry } from '../backends/ipvs/convert.js';
 import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { VirtualServerKey } from '../model/types.js';
-import { destinationId, sameDestination, sameService, type Op } from './diff.js';
+import { alignment, destinationId, sameDestination, sameService, type Op } from './diff.js';
 
 const sameDest = (a: { address: string; port: number }, b: { address: string; port: number }) =>
   a.address === b.address && a.port === b.port;
@@ -112,20 +112,18 @@ export function reuseRemembered(remembered: IpvsEntry | undefined, fresh: IpvsEn
   if (!sameService(remembered.service, fresh.service)) return fresh;
   const same = (d: IpvsDestination, n: IpvsDestination | undefined): n is IpvsDestination =>
     n !== undefined && sameDest(d, n) && sameDestination(d, n);
-  // The kernel lists a service's real servers newest first, the memory in the order added:
-  // matched by reversed position, else by position, else by address and port.
-  const last = fresh.destinations.length - 1;
-  let match: (d: IpvsDestination, i: number) => IpvsDestination | undefined = (_, i) =>
-    fresh.destinations[last - i];
-  const matches = (): boolean => remembered.destinations.every((d, i) => same(d, match(d, i)));
-  if (!matches()) {
-    match = (_, i) => fresh.destinations[i];
-    if (!matches()) {
-      const byId = new Map(fresh.destinations.map((n) => [destinationId(n), n]));
-      match = (d) => byId.get(destinationId(d));
-      if (!matches()) return fresh;
-    }
-  }
+  // Matched by position (reversed or not, see alignment), else by address and port.
+  const dumped = fresh.destinations;
+  const order = alignment(remembered.destinations, dumped, same);
+  const byId = order === undefined ? new Map(dumped.map((n) => [destinationId(n), n])) : undefined;
+  const match = (d: IpvsDestination, i: number): IpvsDestination | undefined =>
+    order === 'reversed'
+      ? dumped[dumped.length - 1 - i]
+      : order === 'same'
+        ? dumped[i]
+        : byId?.get(destinationId(d));
+  if (order === undefined && !remembered.destinations.every((d, i) => same(d, match(d, i))))
+    return fresh;
   remembered.destinations.forEach((d, i) => {
     const n = match(d, i) as IpvsDestination;
     d.activeConns = n.activeConns ?? 0;
