@@ -26,7 +26,8 @@ export interface SyncLoopOptions {
 const FAILURE_BACKOFF_MS = 1000;
 
 export class SyncLoop {
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled fire(), if one is scheduled. */
+  private cancel: (() => void) | undefined;
   private running = false;
   private stopped = false;
   private needFull = true;
@@ -50,8 +51,8 @@ export class SyncLoop {
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 
   /** Asks for a full resync at the next allowed moment (config reload, lost replies). */
@@ -85,16 +86,23 @@ export class SyncLoop {
 
   private kick(): void {
     if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const n = this.next();
-    const wait = Math.max(0, n.at - this.now());
-    // Node's timers take at most 2^31-1 ms.
-    this.timer = setTimeout(() => void this.fire(), Math.min(wait, 0x7fffffff));
+    this.cancel?.();
+    const wait = this.next().at - this.now();
+    if (wait <= 0) {
+      // Due now (minSyncPeriod 0s): after the events of this turn of the event loop, so a
+      // burst read together is one sync, and without a timer, whose shortest wait is 1 ms
+      // and took 1.4 ms per change in bench/sync.
+      const immediate = setImmediate(() => void this.fire());
+      this.cancel = () => clearImmediate(immediate);
+    } else {
+      // Node's timers take at most 2^31-1 ms.
+      const timer = setTimeout(() => void this.fire(), Math.min(wait, 0x7fffffff));
+      this.cancel = () => clearTimeout(timer);
+    }
   }
 
   private async fire(): Promise<void> {
-    this.timer = undefined;
+    this.cancel = undefined;
     const n = this.next();
     if (this.stopped) return;
     if (n.at > this.now()) return this.kick();

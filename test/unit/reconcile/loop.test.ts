@@ -96,6 +96,25 @@ describe('reconcile/loop (R1.3)', () => {
     expect(fakes.calls).to.deep.equal(['full', 'partial']);
   });
 
+  it('with minSyncPeriod 0s a change is synced in the same turn of the event loop, not after a timer', async () => {
+    start(0, 60_000);
+    await until(() => fakes.calls.length === 1);
+    // A timer of the shortest wait (1 ms), set before the change: a loop that waits on a
+    // timer of its own is called after it.
+    const timerFired = new Promise<string[]>((r) => setTimeout(() => r([...fakes.calls]), 0));
+    fakes.change();
+    expect(await timerFired).to.deep.equal(['full', 'partial']);
+  });
+
+  it('changes reported in one turn of the event loop are one partial sync', async () => {
+    start(0, 60_000);
+    await until(() => fakes.calls.length === 1);
+    for (let i = 0; i < 5; i++) fakes.change();
+    await until(() => fakes.calls.length === 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fakes.calls).to.deep.equal(['full', 'partial']);
+  });
+
   it('coalesces changes that arrive within minSyncPeriod into one partial sync', async () => {
     start(300, 60_000);
     await until(() => fakes.calls.length === 1);
