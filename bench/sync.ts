@@ -128,7 +128,7 @@ async function inner(
       resync_s:
         'durationMs of a full resync with no drift (requested by a config change), median of 3 per rep',
       update_ms:
-        'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump (polled every 1 ms) shows it',
+        'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump shows it (made when the daemon\'s "synced" line has arrived, then every 1 ms until it does)',
       update_log_ms: 'the same change to the "time" of the daemon\'s partial "synced" log line',
       update_sync_ms:
         "the durationMs of that partial sync: the daemon's own work (translate, diff, netlink round trip)",
