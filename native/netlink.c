@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "memory.h"
 
 #define RECV_BUF_SIZE (256 * 1024)
 // Bounds one poll callback so a flood of datagrams cannot starve the event loop; the
@@ -582,6 +583,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "allocations", NAPI_AUTO_LENGTH, Allocations, NULL, &fn);
   napi_set_named_property(env, exports, "allocations", fn);
+  napi_create_function(env, "mallocArenaMax", NAPI_AUTO_LENGTH, MallocArenaMax, NULL, &fn);
+  napi_set_named_property(env, exports, "mallocArenaMax", fn);
   return exports;
 }
 

@@ -34,6 +34,8 @@ interface NativeModule {
   RECV_BUF_SIZE: number;
   MAX_DATAGRAMS_PER_TURN: number;
   allocations?: () => NativeAllocations;
+  /** glibc's M_ARENA_MAX (native/memory.c); false where the C library has no such limit. */
+  mallocArenaMax: (count: number) => boolean;
 }
 
 /** Native memory held by sockets: structs (freed at GC) and receive buffers (at close). */

@@ -12,7 +12,7 @@ import { ensureSysctl } from '../../../bindings/sysctl.js';
 import { SyncLoop } from '../../reconcile/loop.js';
 import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
-import { limitHeapGrowth } from '../heap.js';
+import { setHeapPolicy } from '../memory.js';
 import type { Command, CommandIo } from './io.js';
 import { openProxy, parseProxyFlags, PROXY_USAGE, type Proxy } from './proxy.js';
 
@@ -146,7 +146,7 @@ export const runCommand: Command = {
     '\n  --once                 one full sync; exit 0 when the kernel then equals the desired state',
   async run(args, io) {
     const flags = parseProxyFlags(args, { once: { type: 'boolean' } });
-    limitHeapGrowth();
+    setHeapPolicy();
     const proxy = await openProxy('run', flags, io);
     if (!proxy) return 1;
     let serving: Serving | undefined;
