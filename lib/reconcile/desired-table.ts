@@ -2,6 +2,7 @@
 // which Service wins a virtual server two of them claim (the first by service key, as
 // render decides), and how many winning virtual servers use each virtual address. An
 // update costs O(that Service's virtual servers), never O(all).
+import { firstKey, withKey, withoutKey, type SortedKeys } from '../collections/sorted-keys.js';
 import { sameVirtualServer } from '../model/same.js';
 import type { VirtualServer, VirtualServerKey } from '../model/types.js';
 
@@ -19,24 +20,30 @@ export function bindsAddress(vs: VirtualServer): boolean {
   return vs.owner.kind !== 'NodePort';
 }
 
+/**
+ * A Service's virtual servers, in translate's order: a scan finds one of a handful soonest
+ * and costs least memory; past SCAN_LIMIT, a Map by key. With a Map per Service and a Set
+ * of claiming Services per key, 10 000 Services took 4 MB of the daemon's heap for these.
+ */
+type Held = readonly VirtualServer[] | ReadonlyMap<VirtualServerKey, VirtualServer>;
+const SCAN_LIMIT = 16;
+
 export class DesiredTable {
-  private readonly byService = new Map<string, Map<VirtualServerKey, VirtualServer>>();
-  private readonly claimants = new Map<VirtualServerKey, Set<string>>();
+  /** Each Service's virtual servers, in translate's order. */
+  private readonly byService = new Map<string, Held>();
+  /** The Services claiming each key, by service key: the first holds it. */
+  private readonly claimants = new Map<VirtualServerKey, SortedKeys>();
   private readonly addressRefs = new Map<string, number>();
 
   /** The winning Service's virtual server for a key. */
   get(key: VirtualServerKey): VirtualServer | undefined {
     const holder = this.holder(key);
-    return holder === undefined ? undefined : this.byService.get(holder)?.get(key);
+    return holder === undefined ? undefined : find(this.byService.get(holder), key);
   }
 
   /** The Service key that holds a virtual server key. */
   holder(key: VirtualServerKey): string | undefined {
-    const set = this.claimants.get(key);
-    if (!set) return undefined;
-    let min: string | undefined;
-    for (const s of set) if (min === undefined || s < min) min = s;
-    return min;
+    return firstKey(this.claimants.get(key));
   }
 
   keys(): IterableIterator<VirtualServerKey> {
@@ -58,24 +65,27 @@ export class DesiredTable {
 
   /** Replaces a Service's virtual servers; [] or undefined removes the Service. */
   update(service: string, virtualServers: readonly VirtualServer[] | undefined): TableChange {
-    const old = this.byService.get(service) ?? new Map<VirtualServerKey, VirtualServer>();
-    let next = new Map<VirtualServerKey, VirtualServer>();
+    const old = this.byService.get(service);
+    const oldKeys = [...values(old)].map((vs) => vs.key);
+    // What is held already stays when equal: the new copy dies young.
     let kept = 0;
-    for (const vs of virtualServers ?? []) {
-      // What is held already stays when equal: the new copy dies young.
-      const had = old.get(vs.key);
-      const same = had !== undefined && sameVirtualServer(had, vs);
-      if (same) kept++;
-      next.set(vs.key, same ? had : vs);
-    }
-    if (kept === old.size && kept === next.size) next = old;
-    const keys = new Set<VirtualServerKey>([...old.keys(), ...next.keys()]);
+    let next = (virtualServers ?? []).map((vs) => {
+      const had = find(old, vs.key);
+      if (had === undefined || !sameVirtualServer(had, vs)) return vs;
+      kept++;
+      return had;
+    });
+    const nextKeys = new Set(next.map((vs) => vs.key));
+    // One virtual server per key, the last as a Map would keep it.
+    if (nextKeys.size < next.length) next = [...new Map(next.map((vs) => [vs.key, vs])).values()];
+    const keys = new Set<VirtualServerKey>([...oldKeys, ...nextKeys]);
     const before = new Map([...keys].map((k) => [k, this.get(k)] as const));
 
-    for (const k of old.keys()) if (!next.has(k)) this.unclaim(k, service);
-    for (const k of next.keys()) this.claim(k, service);
-    if (next.size > 0) this.byService.set(service, next);
-    else this.byService.delete(service);
+    for (const k of oldKeys) if (!nextKeys.has(k)) this.unclaim(k, service);
+    for (const k of nextKeys) this.claim(k, service);
+    const unchanged = old !== undefined && kept === oldKeys.length && kept === next.length;
+    if (next.length === 0) this.byService.delete(service);
+    else if (!unchanged) this.byService.set(service, hold(next));
 
     const addresses = new Set<string>();
     const conflicts: TableChange['conflicts'] = [];
@@ -85,26 +95,20 @@ export class DesiredTable {
       if (was && bindsAddress(was)) this.countAddress(was.address, -1, addresses);
       if (now && bindsAddress(now)) this.countAddress(now.address, 1, addresses);
       const holder = this.holder(k);
-      if (next.has(k) && holder !== undefined && holder !== service)
+      if (nextKeys.has(k) && holder !== undefined && holder !== service)
         conflicts.push({ key: k, holder });
     }
     return { keys, addresses, conflicts };
   }
 
   private claim(key: VirtualServerKey, service: string): void {
-    let set = this.claimants.get(key);
-    if (!set) {
-      set = new Set();
-      this.claimants.set(key, set);
-    }
-    set.add(service);
+    this.claimants.set(key, withKey(this.claimants.get(key), service));
   }
 
   private unclaim(key: VirtualServerKey, service: string): void {
-    const set = this.claimants.get(key);
-    if (!set) return;
-    set.delete(service);
-    if (set.size === 0) this.claimants.delete(key);
+    const rest = withoutKey(this.claimants.get(key), service);
+    if (rest === undefined) this.claimants.delete(key);
+    else this.claimants.set(key, rest);
   }
 
   private countAddress(address: string, delta: 1 | -1, changed: Set<string>): void {
@@ -114,4 +118,24 @@ export class DesiredTable {
     else this.addressRefs.delete(address);
     if (had !== n > 0) changed.add(address);
   }
+}
+
+function hold(virtualServers: readonly VirtualServer[]): Held {
+  return virtualServers.length > SCAN_LIMIT
+    ? new Map(virtualServers.map((vs) => [vs.key, vs]))
+    : virtualServers;
+}
+
+function values(held: Held | undefined): Iterable<VirtualServer> {
+  if (held === undefined) return [];
+  return Array.isArray(held)
+    ? held
+    : (held as ReadonlyMap<VirtualServerKey, VirtualServer>).values();
+}
+
+function find(held: Held | undefined, key: VirtualServerKey): VirtualServer | undefined {
+  if (held === undefined) return undefined;
+  return Array.isArray(held)
+    ? (held as readonly VirtualServer[]).find((vs) => vs.key === key)
+    : (held as ReadonlyMap<VirtualServerKey, VirtualServer>).get(key);
 }

@@ -4,6 +4,7 @@
 // of just those services. Per event the work is O(that service); only a change of the node
 // or of the config marks every service.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { keysOf, withKey, withoutKey, type SortedKeys } from '../collections/sorted-keys.js';
 import { canonicalIpText } from '../net/ip.js';
 import { serviceVirtualIPs } from '../model/entries.js';
 import type { HealthCheck } from '../model/types.js';
@@ -105,7 +106,8 @@ function sameVersion(
 export class ServiceStore<VS, SK, N, C> implements ObjectSink {
   private readonly services = new Map<string, V1Service>();
   private readonly slices = new Map<string, SliceEntry>();
-  private readonly slicesByService = new Map<string, Map<string, V1EndpointSlice>>();
+  /** Each Service's slices, by slice key (in `slices`). */
+  private readonly slicesByService = new Map<string, SortedKeys>();
   private dirty = new Set<string>();
   private readonly listeners = new Set<() => void>();
   /** Reference counts of every Service VIP, kept per event so translate need not scan. */
@@ -220,12 +222,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
       else this.triggers.set(owner, [trigger]);
     }
     if (owner !== undefined) {
-      let group = this.slicesByService.get(owner);
-      if (!group) {
-        group = new Map();
-        this.slicesByService.set(owner, group);
-      }
-      group.set(key, slice);
+      this.slicesByService.set(owner, withKey(this.slicesByService.get(owner), key));
       this.mark(owner);
     }
   }
@@ -259,9 +256,10 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
 
   private detach(owner: string, sliceKey: string): void {
     const group = this.slicesByService.get(owner);
-    if (!group) return;
-    group.delete(sliceKey);
-    if (group.size === 0) this.slicesByService.delete(owner);
+    if (group === undefined) return;
+    const rest = withoutKey(group, sliceKey);
+    if (rest === undefined) this.slicesByService.delete(owner);
+    else this.slicesByService.set(owner, rest);
     this.mark(owner);
   }
 
@@ -360,9 +358,12 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
   }
 
   slicesOf(key: string): V1EndpointSlice[] {
-    const group = this.slicesByService.get(key);
-    if (!group) return [];
-    return [...group.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    const slices: V1EndpointSlice[] = [];
+    for (const k of keysOf(this.slicesByService.get(key))) {
+      const entry = this.slices.get(k);
+      if (entry) slices.push(entry.slice);
+    }
+    return slices;
   }
 
   get counts(): { services: number; slices: number } {
