@@ -2,7 +2,7 @@
 // a fresh namespace: the test API server (in this process) serves SERVICES Services ×
 // DESTS endpoints; the daemon starts, programs the kernel, resyncs with no drift, then
 // follows UPDATES single-endpoint changes one at a time. Prints the figures as JSON.
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,10 @@ function writeMsgs(lines: readonly LogLine[]): number {
 
 async function main(): Promise<void> {
   const [services, dests, updates] = process.argv.slice(2).map(Number) as [number, number, number];
-  const dir = mkdtempSync(join(tmpdir(), 'kube-ipvs-bench-sync-'));
+  // UML's /run is a tmpfs (test/harness/uml.ts): the daemon's directory watch sees the
+  // config's rename there at once. On the host's filesystem (hostfs) no event comes, and
+  // each resync waited for the 60 s poll.
+  const dir = mkdtempSync(join(existsSync('/run') ? '/run' : tmpdir(), 'kube-ipvs-bench-sync-'));
   const api = await TestApiServer.start();
   const ipvs = await IpvsClient.open({ timeoutMs: 120_000 });
   let daemon: Daemon | undefined;
