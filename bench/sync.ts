@@ -36,6 +36,7 @@ interface ChildOut {
   update_syncs: number;
   update_write_msgs: number;
   update_write_msgs_by_op: Record<string, number>;
+  update_bench_gc_changes: number;
   peak_rss_mb: number;
 }
 
@@ -81,7 +82,8 @@ async function inner(
     log(
       `rep ${rep}: cold ${r.cold_sync_s.toFixed(2)} s, resync ${median(r.resync_ms).toFixed(0)} ms ` +
         `(${Math.max(...r.resync_write_msgs)} msgs), update p50 ${fixed(r.update_p50_ms, 2)} ms ` +
-        `p99 ${fixed(r.update_p99_ms, 2)} ms, ${fixed(r.update_write_msgs / updates, 2)} msgs/change, ` +
+        `p99 ${fixed(r.update_p99_ms, 2)} ms (${r.update_bench_gc_changes} changes with a bench GC), ` +
+        `${fixed(r.update_write_msgs / updates, 2)} msgs/change, ` +
         `peak RSS ${r.peak_rss_mb.toFixed(0)} MiB (${r.cold_peak_rss_mb.toFixed(0)} after the cold start, ${r.resync_peak_rss_mb.toFixed(0)} after the resyncs)`,
     );
   }
@@ -134,6 +136,8 @@ async function inner(
         "the durationMs of that partial sync: the daemon's own work (translate, diff, netlink round trip)",
       msgs_per_update:
         'write messages (ops) of every partial and drain sync in the change phase / changes',
+      update_slowest:
+        "per rep, the ten slowest changes: poll_ms (update_ms), api_ms (the API server's update call), log_ms, sync_ms, and bench_gc_ms: the bench process's own garbage collection within the change (it shares the daemon's CPU); update_bench_gc_changes counts the changes with any",
       rss_mb:
         'VmHWM of the daemon, MiB, max over reps (each run also has it at the end of the cold start and after the resyncs)',
     },

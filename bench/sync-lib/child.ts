@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { IpvsClient } from '../../bindings/ipvs/client.js';
 import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
 import { AF_INET } from '../../bindings/ipvs/types.js';
@@ -23,6 +25,11 @@ import {
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/kube-ipvs.js');
 const RESYNCS = 3;
+/**
+ * Change events the test API server keeps for a watch to resume from (its default is
+ * 10 000, each a clone of the object): the daemon's watches stay open through the run.
+ */
+const HISTORY = 2_000;
 /** Bounds for waiting on the daemon. */
 const COLD_TIMEOUT_MS = 15 * 60_000;
 const STEP_TIMEOUT_MS = 120_000;
@@ -55,6 +62,22 @@ async function kernelCounts(ipvs: IpvsClient): Promise<{ services: number; desti
   };
 }
 
+/** This process's garbage collections, as performance.now() spans. */
+function watchCollections(): { spans: { start: number; end: number }[]; stop: () => void } {
+  const spans: { start: number; end: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      spans.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return { spans, stop: () => observer.disconnect() };
+}
+
+/** Milliseconds of the spans that fall within [from, to]. */
+function overlapMs(spans: readonly { start: number; end: number }[], from: number, to: number) {
+  return spans.reduce((n, s) => n + Math.max(0, Math.min(s.end, to) - Math.max(s.start, from)), 0);
+}
+
 function writeMsgs(lines: readonly LogLine[]): number {
   return lines.reduce((n, l) => n + (l.ops ?? 0), 0);
 }
@@ -65,7 +88,12 @@ async function main(): Promise<void> {
   // config's rename there at once. On the host's filesystem (hostfs) no event comes, and
   // each resync waited for the 60 s poll.
   const dir = mkdtempSync(join(existsSync('/run') ? '/run' : tmpdir(), 'kube-ipvs-bench-sync-'));
-  const api = await TestApiServer.start();
+  // This process, the load generator, shares the daemon's one CPU: its collections stall
+  // the changes it times, so it keeps its heap small (HISTORY) and, as the daemon does
+  // (lib/cli/memory.ts), turns off V8's pretenuring, which would send the update path's
+  // garbage to the old generation after the seeding, where everything survives.
+  setFlagsFromString('--no-allocation-site-pretenuring');
+  const api = await TestApiServer.start({ historyLimit: HISTORY });
   const ipvs = await IpvsClient.open({ timeoutMs: 120_000 });
   let daemon: Daemon | undefined;
   try {
@@ -122,7 +150,9 @@ async function main(): Promise<void> {
     // (200 Services, 1 000 changes).
     /**
      * Per change: the dump's latency, the API server's own share of it (its update call),
-     * the daemon's log line's latency, and its sync's own duration.
+     * the daemon's log line's latency, its sync's own duration, and how long this process
+     * (the API server and the poller, on the daemon's CPU) spent collecting garbage within
+     * the change's window.
      */
     const detail: {
       change: number;
@@ -130,12 +160,15 @@ async function main(): Promise<void> {
       api_ms: number;
       log_ms: number;
       sync_ms: number;
+      bench_gc_ms: number;
     }[] = [];
+    const windows: { from: number; to: number }[] = [];
     const from = daemon.lines.length;
     const stride = 7919; // prime: consecutive changes hit Services spread over the table
     // The API server and this poller share the CPU with the daemon: garbage of their own
     // from the cold start and resyncs collected now is not collected during a change.
     (globalThis as { gc?: () => void }).gc?.();
+    const collections = watchCollections();
     for (let c = 0; c < updates; c++) {
       const i = (c * stride) % services;
       const eps = endpoints[i] ?? [];
@@ -143,6 +176,7 @@ async function main(): Promise<void> {
       eps.push(added);
       const mark = daemon.lines.length;
       const wall0 = Date.now();
+      const start = performance.now();
       const t0 = process.hrtime.bigint();
       api.update('endpointslices', sliceObject(i, eps));
       const apiMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -154,14 +188,23 @@ async function main(): Promise<void> {
         if (Date.now() > until) throw new Error(`change ${c}: ${added} not in the kernel`);
         await sleep(1);
       }
+      windows.push({ from: start, to: performance.now() });
       detail.push({
         change: c,
         poll_ms: Number(process.hrtime.bigint() - t0) / 1e6,
         api_ms: apiMs,
         log_ms: (synced.time ?? NaN) - wall0,
         sync_ms: synced.durationMs ?? NaN,
+        bench_gc_ms: NaN, // filled in below: the observer reports a collection after it
       });
     }
+    // Let the last collections' entries arrive before they are matched to changes.
+    await sleep(10);
+    collections.stop();
+    detail.forEach((d, k) => {
+      const w = windows[k];
+      if (w) d.bench_gc_ms = overlapMs(collections.spans, w.from, w.to);
+    });
     const latencies = detail.map((d) => d.poll_ms);
     const logLatencies = detail.map((d) => d.log_ms);
     const syncTimes = detail.map((d) => d.sync_ms);
@@ -202,6 +245,8 @@ async function main(): Promise<void> {
       update_sync_p99_ms: percentile(syncTimes, 0.99),
       // Where the tail comes from: a slow change whose sync was short waited before it.
       update_slowest: [...detail].sort((a, b) => b.poll_ms - a.poll_ms).slice(0, 10),
+      // Changes during which this process (on the daemon's CPU) collected garbage.
+      update_bench_gc_changes: detail.filter((d) => d.bench_gc_ms > 0).length,
       update_syncs: partials.length + drains.length,
       update_write_msgs: updateMsgs,
       update_write_msgs_by_op: byOp,
