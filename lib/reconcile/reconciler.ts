@@ -340,7 +340,9 @@ export class Reconciler {
       const have = this.observed.get(k);
       const want = this.table.get(k);
       if (!have || !want || have.service.protocol === IPPROTO_UDP) continue;
-      const kept = new Set(toIpvsEntry(want).destinations.map(destinationId));
+      // A real server's address and port are its destination's (toIpvsDestinations): the
+      // ids come from the table without converting the entry, which diffKeys does next.
+      const kept = new Set(want.realServers.map(destinationId));
       if (have.destinations.some((d) => !kept.has(destinationId(d)))) refresh.set(k, have.service);
     }
     await this.reread(refresh);
