@@ -4,7 +4,12 @@
 // and it would drop established connections.
 import type { IpvsOp } from '../../bindings/ipvs/client.js';
 import type { IpvsDestination, IpvsService } from '../../bindings/ipvs/types.js';
-import { isDestinationOf, toIpvsService, type IpvsEntry } from '../backends/ipvs/convert.js';
+import {
+  copyDestination,
+  isDestinationOf,
+  toIpvsService,
+  type IpvsEntry,
+} from '../backends/ipvs/convert.js';
 import { realServerKey } from '../backends/ipvs/key.js';
 import type { VirtualServer, VirtualServerKey } from '../model/types.js';
 import { drainVerdict, type DrainClock } from './drain.js';
@@ -130,7 +135,11 @@ export function diffEntry(
     }
     draining.push(rsKey);
     if (gone.weight !== 0)
-      ops.push({ op: 'updateDestination', service, destination: { ...gone, weight: 0 } });
+      ops.push({
+        op: 'updateDestination',
+        service,
+        destination: copyDestination(gone, 0, gone.activeConns, gone.inactiveConns),
+      });
   }
   return { ops, draining };
 }

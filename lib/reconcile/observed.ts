@@ -1,7 +1,7 @@
 // What the kernel holds after an operation succeeded, so a partial sync can diff against
 // memory instead of dumping the kernel. Pure.
 import type { IpvsDestination } from '../../bindings/ipvs/types.js';
-import type { IpvsEntry } from '../backends/ipvs/convert.js';
+import { copyDestination, type IpvsEntry } from '../backends/ipvs/convert.js';
 import { ipvsServiceKey } from '../backends/ipvs/key.js';
 import type { VirtualServerKey } from '../model/types.js';
 import { alignment, destinationId, sameDestination, sameService, type Op } from './diff.js';
@@ -13,8 +13,7 @@ const sameDest = (a: { address: string; port: number }, b: { address: string; po
  * The destination as remembered. An op's destination that already has the connection
  * counts (toIpvsDestinations gives them, 0 as for a new real server) is kept itself: a
  * cold sync remembers 100 000, and a copy of each beside the op's would be 12 MB more at
- * the peak. Anything else is copied as one literal: a spread plus two more properties
- * leaves V8 a dictionary-mode object of ~400 bytes.
+ * the peak. Anything else is copied.
  */
 function remembered(
   d: IpvsDestination,
@@ -26,20 +25,7 @@ function remembered(
     d.inactiveConns = inactiveConns;
     return d;
   }
-  return {
-    family: d.family,
-    address: d.address,
-    port: d.port,
-    forward: d.forward,
-    weight: d.weight,
-    upperThreshold: d.upperThreshold,
-    lowerThreshold: d.lowerThreshold,
-    tunType: d.tunType,
-    tunPort: d.tunPort,
-    tunFlags: d.tunFlags,
-    activeConns,
-    inactiveConns,
-  };
+  return copyDestination(d, d.weight, activeConns, inactiveConns);
 }
 
 /**

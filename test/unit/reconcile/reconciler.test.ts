@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { IpvsServiceId } from '../../../bindings/ipvs/codec.js';
 import type { Backend, ObservedState, OpResult } from '../../../lib/backends/backend.js';
-import type { IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
+import { copyDestination, type IpvsEntry } from '../../../lib/backends/ipvs/convert.js';
 import { ipvsServiceKey } from '../../../lib/backends/ipvs/key.js';
 import { defaultConfig } from '../../../lib/config/schema.js';
 import type { VirtualServerKey } from '../../../lib/model/types.js';
@@ -70,11 +70,14 @@ class FakeKernel implements Backend {
             ? rest
             : [
                 ...rest,
-                {
-                  ...op.destination,
-                  activeConns: old?.activeConns ?? 0,
-                  inactiveConns: old?.inactiveConns ?? 0,
-                },
+                // What a kernel keeps is the fields' values: copyDestination writes out those
+                // a MasqDestination keeps on its prototype, as a dump would give them.
+                copyDestination(
+                  op.destination,
+                  op.destination.weight,
+                  old?.activeConns ?? 0,
+                  old?.inactiveConns ?? 0,
+                ),
               ];
       }
     }
