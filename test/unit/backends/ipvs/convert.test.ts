@@ -7,6 +7,7 @@ import {
   toIpvsService,
 } from '../../../../lib/backends/ipvs/convert.js';
 import { virtualServerKey, type VirtualServer } from '../../../../lib/model/types.js';
+import { ipvsDestination } from '../../../fixtures/ipvs-objects.js';
 
 function vs(over: Partial<VirtualServer> & Pick<VirtualServer, 'address' | 'port'>): VirtualServer {
   const protocol = over.protocol ?? 'TCP';
@@ -75,20 +76,7 @@ describe('backends/ipvs/convert (VirtualServer → IpvsService/IpvsDestination)'
       'activeConns',
       'inactiveConns',
     ]);
-    const all = {
-      family: 2,
-      address: '10.244.1.5',
-      port: 8080,
-      forward: 0,
-      weight: 1,
-      upperThreshold: 0,
-      lowerThreshold: 0,
-      tunType: 0,
-      tunPort: 0,
-      tunFlags: 0,
-      activeConns: 0,
-      inactiveConns: 0,
-    };
+    const all = ipvsDestination('10.244.1.5', { activeConns: 0, inactiveConns: 0 });
     expect(d).to.deep.equal(all);
     // A copy writes every field out: a spread would have dropped the six constants.
     const copy = d && copyDestination(d, 0, 3, 4);
