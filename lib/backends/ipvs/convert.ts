@@ -97,6 +97,12 @@ Object.assign(MasqDestination.prototype, {
   tunFlags: 0,
 });
 
+/** The constant fields of every destination kube-ipvs adds (the prototype's, above). */
+const MASQ: Pick<
+  IpvsDestination,
+  'forward' | 'upperThreshold' | 'lowerThreshold' | 'tunType' | 'tunPort' | 'tunFlags'
+> = MasqDestination.prototype;
+
 /**
  * With the connection counts of a new real server (0), so the observed table can keep the
  * op's own object once the kernel has taken it (reconcile/observed).
@@ -135,19 +141,20 @@ export function copyDestination(
 
 /**
  * d is what toIpvsDestinations makes of rs, compared field by field without building it
- * (a resync checks 100 000). Its unit test holds it to toIpvsDestinations.
+ * (a resync checks 100 000): rs's own fields, then MasqDestination's constant ones. Its
+ * unit test holds it to toIpvsDestinations.
  */
 export function isDestinationOf(d: IpvsDestination, rs: RealServer): boolean {
   return (
     d.address === rs.address &&
     d.port === rs.port &&
     d.weight === rs.weight &&
-    d.forward === IP_VS_CONN_F_MASQ &&
-    d.upperThreshold === 0 &&
-    d.lowerThreshold === 0 &&
-    d.tunType === 0 &&
-    d.tunPort === 0 &&
-    d.tunFlags === 0
+    d.forward === MASQ.forward &&
+    d.upperThreshold === MASQ.upperThreshold &&
+    d.lowerThreshold === MASQ.lowerThreshold &&
+    d.tunType === MASQ.tunType &&
+    d.tunPort === MASQ.tunPort &&
+    d.tunFlags === MASQ.tunFlags
   );
 }
 
