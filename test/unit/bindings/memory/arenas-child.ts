@@ -8,7 +8,7 @@ import { setMallocArenaMax } from '../../../../bindings/memory.js';
 const ARENA_BYTES = 64 * 1024 * 1024;
 
 /**
- * glibc's thread arenas in /proc/self/smaps: a heap of HEAP_MAX_SIZE (64 MiB on 64-bit)
+ * glibc's thread arenas in /proc/self/maps: a heap of HEAP_MAX_SIZE (64 MiB on 64-bit)
  * mapped at once, its used part read-write and the rest PROT_NONE.
  */
 function arenas(): number {
