@@ -12,7 +12,7 @@ import { ensureSysctl } from '../../../bindings/sysctl.js';
 import { SyncLoop } from '../../reconcile/loop.js';
 import { Serving } from '../../serve/serving.js';
 import { formatOp } from '../format/ops.js';
-import { setHeapPolicy } from '../memory.js';
+import { setHeapPolicy, type HeapPolicy } from '../memory.js';
 import type { Command, CommandIo } from './io.js';
 import { openProxy, parseProxyFlags, PROXY_USAGE, type Proxy } from './proxy.js';
 
@@ -95,6 +95,7 @@ async function serve(
   proxy: Proxy,
   configFile: string | undefined,
   serving: Serving,
+  heap: HeapPolicy,
 ): Promise<number> {
   const loop = new SyncLoop({
     reconciler: proxy.reconciler,
@@ -104,7 +105,11 @@ async function serve(
       minSyncPeriodMs: proxy.config.minSyncPeriod,
       syncPeriodMs: proxy.config.syncPeriod,
     }),
-    onReport: (report) => serving.onSync(report),
+    onReport: (report) => {
+      serving.onSync(report);
+      // Once its "synced" line is out, before the next event is read.
+      if (report.kind === 'full') heap.collect();
+    },
   });
   const watcher =
     configFile === undefined || proxy.configHash === undefined
@@ -146,7 +151,7 @@ export const runCommand: Command = {
     '\n  --once                 one full sync; exit 0 when the kernel then equals the desired state',
   async run(args, io) {
     const flags = parseProxyFlags(args, { once: { type: 'boolean' } });
-    setHeapPolicy();
+    const heap = setHeapPolicy();
     const proxy = await openProxy('run', flags, io);
     if (!proxy) return 1;
     let serving: Serving | undefined;
@@ -158,7 +163,7 @@ export const runCommand: Command = {
       }
       serving = startServing(proxy);
       await proxy.ready();
-      return await serve(proxy, flags.config, serving);
+      return await serve(proxy, flags.config, serving, heap);
     } catch (e) {
       io.stderr(`kube-ipvs run: ${message(e)}\n`);
       return 1;
