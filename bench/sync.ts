@@ -19,6 +19,8 @@ interface ChildOut {
   cold_starting_s: number;
   cold_full_sync_ms: number;
   cold_ops: number;
+  cold_daemon_cpu_s: number;
+  cold_api_cpu_s: number;
   cold_rss_mb: number;
   /** VmHWM at the end of the cold start, and after the resyncs. */
   cold_peak_rss_mb: number;
@@ -111,6 +113,8 @@ async function inner(
     rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
     cold_starting_s: med((r) => r.cold_starting_s),
     cold_full_sync_s: med((r) => r.cold_full_sync_ms) / 1000,
+    cold_daemon_cpu_s: med((r) => r.cold_daemon_cpu_s),
+    cold_api_cpu_s: med((r) => r.cold_api_cpu_s),
     update_log_p50_ms: med((r) => r.update_log_p50_ms),
     update_log_p99_ms: med((r) => r.update_log_p99_ms),
     update_sync_p50_ms: med((r) => r.update_sync_p50_ms),
@@ -127,10 +131,14 @@ async function inner(
         'spawn of `kube-ipvs run` to the arrival of its first full "synced" log line (written after every reply of the batch), then checked by a full dump',
       cold_full_sync_s:
         "the daemon's own durationMs of that first full sync (dump, translate, diff, apply)",
+      cold_daemon_cpu_s:
+        'CPU time (user + system) of the daemon from its spawn to the end of the cold start, median over reps',
+      cold_api_cpu_s:
+        'CPU time of the bench process, which is the test API server, over the same span (it shares the one CPU)',
       resync_s:
         'durationMs of a full resync with no drift (requested by a config change), median of 3 per rep',
       update_ms:
-        'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump shows it (made when the daemon\'s "synced" line has arrived, then every 1 ms until it does)',
+        'one endpoint added to one EndpointSlice: TestApiServer update → watch event → informer → store → partial sync → netlink, until a GET_DEST dump shows it (made when the daemon\'s "synced" line has arrived, then every 1 ms until it does); before the first change and every 100th, outside any change, the bench process collects its own garbage and waits until neither process has used CPU for 200 ms',
       update_log_ms: 'the same change to the "time" of the daemon\'s partial "synced" log line',
       update_sync_ms:
         "the durationMs of that partial sync: the daemon's own work (translate, diff, netlink round trip)",

@@ -101,9 +101,10 @@ export function runJsonChild<T>(
   return new Promise((res, rej) => {
     // --expose-gc: a child that is also the load generator collects its own garbage before
     // a timed phase (bench/sync-lib/child.ts).
-    const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', child, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // KUBE_IPVS_BENCH_CHILD_FLAGS: more V8 flags for the child.
+    const extra = (process.env.KUBE_IPVS_BENCH_CHILD_FLAGS ?? '').split(' ').filter((f) => f);
+    const node = [process.execPath, '--expose-gc', ...extra, child, ...args];
+    const p = spawn('ip', ['netns', 'exec', ns, ...node], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     p.stderr.setEncoding('utf8').on('data', (s: string) => process.stdout.write(s));

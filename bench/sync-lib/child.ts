@@ -12,7 +12,7 @@ import { IpvsClient } from '../../bindings/ipvs/client.js';
 import type { IpvsServiceId } from '../../bindings/ipvs/codec.js';
 import { AF_INET } from '../../bindings/ipvs/types.js';
 import { TestApiServer } from '../../test/fixtures/apiserver/index.js';
-import { Daemon, type LogLine } from './daemon.js';
+import { cpuTicks, Daemon, type LogLine } from './daemon.js';
 import {
   endpoint,
   NODE,
@@ -30,6 +30,14 @@ const RESYNCS = 3;
  * 10 000, each a clone of the object): the daemon's watches stay open through the run.
  */
 const HISTORY = 2_000;
+/** USER_HZ, the unit of /proc/PID/stat's CPU times (100 on Linux). */
+const CLOCK_TICKS = 100;
+/** quiet(): no CPU used by either process for this long (UML counts 10 ms ticks). */
+const QUIET_MS = 200;
+const QUIET_POLL_MS = 20;
+const QUIET_LIMIT_MS = 10_000;
+/** Changes between two collections of this process's own garbage, made between changes. */
+const COLLECT_EVERY = 100;
 /** Bounds for waiting on the daemon. */
 const COLD_TIMEOUT_MS = 15 * 60_000;
 const STEP_TIMEOUT_MS = 120_000;
@@ -60,6 +68,30 @@ async function kernelCounts(ipvs: IpvsClient): Promise<{ services: number; desti
     services: table.length,
     destinations: table.reduce((n, e) => n + e.destinations.length, 0),
   };
+}
+
+/**
+ * Waits until neither the daemon nor this process has used CPU for QUIET_MS (both share
+ * one CPU; what either still does after a phase, a collection or its sweeping, would
+ * fall into the next one's first changes). Gives up after QUIET_LIMIT_MS, saying so.
+ */
+async function quiet(daemon: Daemon): Promise<void> {
+  const ticks = () => daemon.cpuTicks() + cpuTicks('/proc/self/stat');
+  const until = Date.now() + QUIET_LIMIT_MS;
+  let last = ticks();
+  let since = Date.now();
+  while (Date.now() - since < QUIET_MS) {
+    if (Date.now() > until) {
+      log(`still busy after ${QUIET_LIMIT_MS} ms; going on`);
+      return;
+    }
+    await sleep(QUIET_POLL_MS);
+    const now = ticks();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
 }
 
 /** This process's garbage collections, as performance.now() spans. */
@@ -102,6 +134,7 @@ async function main(): Promise<void> {
 
     // Cold start: process start → the first full sync's "synced" line (logged once every
     // reply of its batch is in, i.e. the kernel holds it all), checked against a dump.
+    const benchTicks0 = cpuTicks('/proc/self/stat');
     daemon = new Daemon(bin, [
       ...['--kubeconfig', kubeconfig, '--node-name', NODE, '--config', config],
       ...['--log-format', 'json'],
@@ -111,6 +144,10 @@ async function main(): Promise<void> {
     const starting = await daemon.next((l) => l.msg === 'starting', 0, 0);
     const startingS = sinceS(daemon.startNs, starting.receivedNs);
     const coldMem = daemon.memory();
+    // Where the cold start's CPU went: the daemon's, and this process's (the API server
+    // answering the lists); the rest of the wall time is other processes and waits.
+    const coldDaemonCpuS = daemon.cpuTicks() / CLOCK_TICKS;
+    const coldApiCpuS = (cpuTicks('/proc/self/stat') - benchTicks0) / CLOCK_TICKS;
     const dumpStart = process.hrtime.bigint();
     const held = await kernelCounts(ipvs);
     const dumpS = sinceS(dumpStart, process.hrtime.bigint());
@@ -124,6 +161,7 @@ async function main(): Promise<void> {
       );
     log(
       `cold start ${coldS.toFixed(2)} s ("starting" logged at ${startingS.toFixed(2)} s; full sync ${first.durationMs} ms, ${first.ops} ops), ` +
+        `CPU: daemon ${coldDaemonCpuS.toFixed(2)} s, API server ${coldApiCpuS.toFixed(2)} s; ` +
         `RSS ${coldMem.rssMb.toFixed(0)} MiB (peak ${coldMem.peakMb.toFixed(0)}); kernel verified by a dump (${dumpS.toFixed(2)} s)`,
     );
 
@@ -156,6 +194,8 @@ async function main(): Promise<void> {
      */
     const detail: {
       change: number;
+      /** When the change was made, seconds since the daemon's spawn (to match its traces). */
+      at_s: number;
       poll_ms: number;
       api_ms: number;
       log_ms: number;
@@ -166,10 +206,18 @@ async function main(): Promise<void> {
     const from = daemon.lines.length;
     const stride = 7919; // prime: consecutive changes hit Services spread over the table
     // The API server and this poller share the CPU with the daemon: garbage of their own
-    // from the cold start and resyncs collected now is not collected during a change.
-    (globalThis as { gc?: () => void }).gc?.();
+    // is collected between changes (from the cold start and resyncs now, then every
+    // COLLECT_EVERY changes), not during one, and each collection's sweeping is let end.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const running = daemon;
+    const collect = async (): Promise<void> => {
+      gc?.();
+      await quiet(running);
+    };
+    await collect();
     const collections = watchCollections();
     for (let c = 0; c < updates; c++) {
+      if (c > 0 && c % COLLECT_EVERY === 0) await collect();
       const i = (c * stride) % services;
       const eps = endpoints[i] ?? [];
       const added = endpoint(i, eps.length);
@@ -191,6 +239,7 @@ async function main(): Promise<void> {
       windows.push({ from: start, to: performance.now() });
       detail.push({
         change: c,
+        at_s: sinceS(running.startNs, t0),
         poll_ms: Number(process.hrtime.bigint() - t0) / 1e6,
         api_ms: apiMs,
         log_ms: (synced.time ?? NaN) - wall0,
@@ -205,6 +254,9 @@ async function main(): Promise<void> {
       const w = windows[k];
       if (w) d.bench_gc_ms = overlapMs(collections.spans, w.from, w.to);
     });
+    // KUBE_IPVS_BENCH_DETAIL=FILE: every change's figures, for a closer look at the tail.
+    const detailFile = process.env.KUBE_IPVS_BENCH_DETAIL;
+    if (detailFile) writeFileSync(detailFile, JSON.stringify(detail));
     const latencies = detail.map((d) => d.poll_ms);
     const logLatencies = detail.map((d) => d.log_ms);
     const syncTimes = detail.map((d) => d.sync_ms);
@@ -229,6 +281,8 @@ async function main(): Promise<void> {
       cold_starting_s: startingS,
       cold_full_sync_ms: first.durationMs,
       cold_ops: first.ops,
+      cold_daemon_cpu_s: coldDaemonCpuS,
+      cold_api_cpu_s: coldApiCpuS,
       cold_rss_mb: coldMem.rssMb,
       cold_peak_rss_mb: coldMem.peakMb,
       resync_peak_rss_mb: resyncPeakMb,

@@ -118,10 +118,23 @@ export class Daemon {
     return { peakMb: kb('VmHWM'), rssMb: kb('VmRSS') };
   }
 
+  /** CPU time used so far (user + system), in clock ticks, from /proc/PID/stat. */
+  cpuTicks(): number {
+    return cpuTicks(`/proc/${this.pid}/stat`);
+  }
+
   async stop(): Promise<void> {
     if (this.exited === undefined) this.proc.kill('SIGTERM');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
     await this.exit;
     clearTimeout(timer);
   }
+}
+
+/** utime + stime of the process whose stat file this is, in clock ticks. */
+export function cpuTicks(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
