@@ -42,8 +42,19 @@ export interface Metrics {
   readonly healthCheckNodePorts: Gauge<never>;
 }
 
-/** A new registry holding kube-ipvs' own metrics (not the process ones: see serve/server). */
-export function createMetrics(): Metrics {
+/** The programmed state's sizes. */
+export interface ProgrammedCounts {
+  virtualServers: number;
+  realServers: number;
+  draining: number;
+}
+
+/**
+ * A new registry holding kube-ipvs' own metrics (not the process ones: see serve/server).
+ * The programmed gauges read `programmed` when scraped: counting real servers walks every
+ * virtual server, which per sync would make each endpoint change cost O(all Services).
+ */
+export function createMetrics(programmed?: () => ProgrammedCounts): Metrics {
   const registry = new Registry();
   const registers = [registry];
   const p = METRIC_PREFIX;
@@ -72,16 +83,25 @@ export function createMetrics(): Metrics {
       name: `${p}virtual_servers`,
       help: 'Virtual servers kube-ipvs has programmed and owns, after the last sync.',
       registers,
+      collect() {
+        if (programmed) this.set(programmed().virtualServers);
+      },
     }),
     realServers: new Gauge({
       name: `${p}real_servers`,
       help: 'Real servers of the programmed virtual servers (draining ones included), after the last sync.',
       registers,
+      collect() {
+        if (programmed) this.set(programmed().realServers);
+      },
     }),
     drainingRealServers: new Gauge({
       name: `${p}draining_real_servers`,
       help: 'Removed TCP or SCTP real servers kept at weight 0 until their connections end or gracefulTermination.timeout passes.',
       registers,
+      collect() {
+        if (programmed) this.set(programmed().draining);
+      },
     }),
     backend: new Gauge({
       name: `${p}backend`,

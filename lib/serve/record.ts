@@ -1,13 +1,8 @@
-// What a sync report and the programmed state put into the metrics.
+// What a sync report puts into the metrics (the programmed state's gauges are read when
+// scraped: serve/metrics).
 import type { Skipped } from '../model/types.js';
 import type { SyncReport } from '../reconcile/reconciler.js';
 import type { Metrics } from './metrics.js';
-
-export interface ProgrammedCounts {
-  virtualServers: number;
-  realServers: number;
-  draining: number;
-}
 
 /**
  * A bounded label for something translate left out: the object's kind and the field with
@@ -24,12 +19,7 @@ export function skipReason(s: Skipped): string {
  * Records one sync. Trigger times older than `since` (the process start) are not observed:
  * after a restart they measure the downtime, not the programming (as kube-proxy skips them).
  */
-export function recordSync(
-  m: Metrics,
-  report: SyncReport,
-  counts: ProgrammedCounts,
-  since: number,
-): void {
+export function recordSync(m: Metrics, report: SyncReport, since: number): void {
   m.syncDuration.observe({ kind: report.kind }, report.durationMs / 1000);
   for (const [operation, c] of Object.entries(report.byOp)) {
     if (c.ok > 0) m.operations.inc({ operation, result: 'ok' }, c.ok);
@@ -40,7 +30,4 @@ export function recordSync(
   for (const t of report.triggerTimes)
     if (t >= since && report.finishedAt >= t)
       m.networkProgramming.observe((report.finishedAt - t) / 1000);
-  m.virtualServers.set(counts.virtualServers);
-  m.realServers.set(counts.realServers);
-  m.drainingRealServers.set(counts.draining);
 }

@@ -17,9 +17,9 @@ import {
   type HealthResponse,
 } from './health.js';
 import { parseBindAddress, RetryingListener, type ListenerLog } from './listener.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics, type ProgrammedCounts } from './metrics.js';
 import { nodeEligible } from './node-eligibility.js';
-import { recordSync, type ProgrammedCounts } from './record.js';
+import { recordSync } from './record.js';
 import { healthRoutes, metricsRoutes } from './routes.js';
 
 export interface ServingConfig {
@@ -48,7 +48,7 @@ export interface ServingOptions {
 type StatusServer = 'metrics' | 'healthz';
 
 export class Serving {
-  readonly metrics: Metrics = createMetrics();
+  readonly metrics: Metrics = createMetrics(() => this.opts.programmed());
   readonly health = new HealthState();
   private readonly now: () => number;
   private readonly started: number;
@@ -151,7 +151,7 @@ export class Serving {
     );
     if (this.health.recordSync(report.finishedAt, report.needFull, live))
       this.metrics.lastSuccessfulSync.set(report.finishedAt / 1000);
-    recordSync(this.metrics, report, this.opts.programmed(), this.started);
+    recordSync(this.metrics, report, this.started);
     this.hcPorts.update(this.opts.healthChecks(), this.opts.healthCheckAddresses());
     this.metrics.healthCheckNodePorts.set(this.hcPorts.openPorts.length);
   }

@@ -68,7 +68,8 @@ function startServing(proxy: Proxy): Serving {
   const serving = new Serving({
     config: () => proxy.config,
     mode: () => proxy.backend.mode,
-    // O(virtual servers) per sync: the destinations are counted per entry, not walked.
+    // Read per scrape, not per sync (O(virtual servers)); the destinations are counted per
+    // entry, not walked.
     programmed: () => {
       let realServers = 0;
       for (const e of r.observed.values()) realServers += e.destinations.length;

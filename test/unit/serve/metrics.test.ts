@@ -57,4 +57,21 @@ describe('serve/metrics', () => {
       /kube_ipvs_virtual_servers 0$/m,
     );
   });
+
+  it('reads the programmed gauges from the counts when scraped, not when a sync is recorded', async () => {
+    let counts = { virtualServers: 3, realServers: 7, draining: 1 };
+    const m = createMetrics(() => counts);
+    const scrape = async () => {
+      const text = await m.registry.metrics();
+      const v = (name: string) => new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1];
+      return [
+        v('kube_ipvs_virtual_servers'),
+        v('kube_ipvs_real_servers'),
+        v('kube_ipvs_draining_real_servers'),
+      ];
+    };
+    expect(await scrape()).to.deep.equal(['3', '7', '1']);
+    counts = { virtualServers: 4, realServers: 9, draining: 0 };
+    expect(await scrape()).to.deep.equal(['4', '9', '0']);
+  });
 });
