@@ -25,6 +25,7 @@ import {
   NetlinkSocket,
   SOL_SOCKET,
   SO_RCVBUF,
+  SO_SNDBUF,
   nativeDatagramsPerTurn,
   type SystemError,
 } from '../../../../bindings/netlink/socket.js';
@@ -42,6 +43,22 @@ describe('native netlink socket (host generic netlink)', () => {
       s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
       // Linux doubles the value for bookkeeping.
       expect(s.getsockopt(SOL_SOCKET, SO_RCVBUF)).to.equal(131072);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('buffer sizes are read again after each change of them, whichever way it is made', () => {
+    const s = new NetlinkSocket(NETLINK_GENERIC, () => undefined);
+    try {
+      s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
+      expect(s.receiveBufferSize()).to.equal(131072);
+      s.setsockopt(SOL_SOCKET, SO_RCVBUF, 32768);
+      expect(s.receiveBufferSize()).to.equal(65536);
+      s.setBufferSizes(16384, 16384);
+      expect(s.receiveBufferSize()).to.equal(32768);
+      expect(s.sendBufferSize()).to.equal(32768);
+      expect(s.sendBufferSize()).to.equal(s.getsockopt(SOL_SOCKET, SO_SNDBUF));
     } finally {
       s.close();
     }
