@@ -36,3 +36,15 @@ export function withoutKey(keys: SortedKeys | undefined, key: string): SortedKey
   if (rest.length === 0) return undefined;
   return rest.length === 1 ? (rest[0] as string) : rest;
 }
+
+/** Adds `key` to the group at `at` of a map of groups. */
+export function addToGroup<K>(groups: Map<K, SortedKeys>, at: K, key: string): void {
+  groups.set(at, withKey(groups.get(at), key));
+}
+
+/** Removes `key` from the group at `at`; an empty group leaves the map. */
+export function removeFromGroup<K>(groups: Map<K, SortedKeys>, at: K, key: string): void {
+  const rest = withoutKey(groups.get(at), key);
+  if (rest === undefined) groups.delete(at);
+  else groups.set(at, rest);
+}

@@ -2,7 +2,12 @@
 // which Service wins a virtual server two of them claim (the first by service key, as
 // render decides), and how many winning virtual servers use each virtual address. An
 // update costs O(that Service's virtual servers), never O(all).
-import { firstKey, withKey, withoutKey, type SortedKeys } from '../collections/sorted-keys.js';
+import {
+  addToGroup,
+  firstKey,
+  removeFromGroup,
+  type SortedKeys,
+} from '../collections/sorted-keys.js';
 import { sameVirtualServer } from '../model/same.js';
 import type { VirtualServer, VirtualServerKey } from '../model/types.js';
 
@@ -102,13 +107,11 @@ export class DesiredTable {
   }
 
   private claim(key: VirtualServerKey, service: string): void {
-    this.claimants.set(key, withKey(this.claimants.get(key), service));
+    addToGroup(this.claimants, key, service);
   }
 
   private unclaim(key: VirtualServerKey, service: string): void {
-    const rest = withoutKey(this.claimants.get(key), service);
-    if (rest === undefined) this.claimants.delete(key);
-    else this.claimants.set(key, rest);
+    removeFromGroup(this.claimants, key, service);
   }
 
   private countAddress(address: string, delta: 1 | -1, changed: Set<string>): void {

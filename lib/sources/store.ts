@@ -4,7 +4,12 @@
 // of just those services. Per event the work is O(that service); only a change of the node
 // or of the config marks every service.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { keysOf, withKey, withoutKey, type SortedKeys } from '../collections/sorted-keys.js';
+import {
+  addToGroup,
+  keysOf,
+  removeFromGroup,
+  type SortedKeys,
+} from '../collections/sorted-keys.js';
 import { canonicalIpText } from '../net/ip.js';
 import { serviceVirtualIPs } from '../model/entries.js';
 import type { HealthCheck } from '../model/types.js';
@@ -222,7 +227,7 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
       else this.triggers.set(owner, [trigger]);
     }
     if (owner !== undefined) {
-      this.slicesByService.set(owner, withKey(this.slicesByService.get(owner), key));
+      addToGroup(this.slicesByService, owner, key);
       this.mark(owner);
     }
   }
@@ -255,11 +260,8 @@ export class ServiceStore<VS, SK, N, C> implements ObjectSink {
   }
 
   private detach(owner: string, sliceKey: string): void {
-    const group = this.slicesByService.get(owner);
-    if (group === undefined) return;
-    const rest = withoutKey(group, sliceKey);
-    if (rest === undefined) this.slicesByService.delete(owner);
-    else this.slicesByService.set(owner, rest);
+    if (!this.slicesByService.has(owner)) return;
+    removeFromGroup(this.slicesByService, owner, sliceKey);
     this.mark(owner);
   }
 

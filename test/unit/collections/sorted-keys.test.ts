@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
+  addToGroup,
   firstKey,
   keysOf,
+  removeFromGroup,
   withKey,
   withoutKey,
   type SortedKeys,
@@ -47,5 +49,18 @@ describe('sorted keys', () => {
         },
       ),
     );
+  });
+
+  it('keeps a map of groups: a group is added to, and leaves the map once empty', () => {
+    const groups = new Map<string, SortedKeys>();
+    addToGroup(groups, 'g', 'b');
+    addToGroup(groups, 'g', 'a');
+    expect(groups.get('g')).to.deep.equal(['a', 'b']);
+    removeFromGroup(groups, 'g', 'b');
+    expect(groups.get('g')).to.equal('a');
+    removeFromGroup(groups, 'g', 'a');
+    expect(groups.has('g')).to.equal(false);
+    removeFromGroup(groups, 'h', 'a');
+    expect(groups.has('h')).to.equal(false);
   });
 });
