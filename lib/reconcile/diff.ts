@@ -7,6 +7,7 @@ import type { IpvsDestination, IpvsService } from '../../bindings/ipvs/types.js'
 import {
   copyDestination,
   isDestinationOf,
+  sameSettings,
   toIpvsService,
   type IpvsEntry,
 } from '../backends/ipvs/convert.js';
@@ -41,15 +42,7 @@ export function sameService(a: IpvsService, b: IpvsService): boolean {
 
 /** The fields SET_DEST changes: two real servers of one id that agree on them are the same. */
 export function sameDestination(a: IpvsDestination, b: IpvsDestination): boolean {
-  return (
-    a.weight === b.weight &&
-    a.forward === b.forward &&
-    a.upperThreshold === b.upperThreshold &&
-    a.lowerThreshold === b.lowerThreshold &&
-    a.tunType === b.tunType &&
-    a.tunPort === b.tunPort &&
-    a.tunFlags === b.tunFlags
-  );
+  return a.weight === b.weight && sameSettings(a, b);
 }
 
 /** A real server's identity within its virtual server. */

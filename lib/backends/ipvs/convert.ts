@@ -97,11 +97,26 @@ Object.assign(MasqDestination.prototype, {
   tunFlags: 0,
 });
 
-/** The constant fields of every destination kube-ipvs adds (the prototype's, above). */
-const MASQ: Pick<
+/** What SET_DEST sets beside the weight: forwarding, thresholds and tunnel. */
+export type DestinationSettings = Pick<
   IpvsDestination,
   'forward' | 'upperThreshold' | 'lowerThreshold' | 'tunType' | 'tunPort' | 'tunFlags'
-> = MasqDestination.prototype;
+>;
+
+/** The settings of every destination kube-ipvs adds (the prototype's, above). */
+const MASQ: DestinationSettings = MasqDestination.prototype;
+
+/** Two destinations' settings agree. */
+export function sameSettings(a: DestinationSettings, b: DestinationSettings): boolean {
+  return (
+    a.forward === b.forward &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold &&
+    a.tunType === b.tunType &&
+    a.tunPort === b.tunPort &&
+    a.tunFlags === b.tunFlags
+  );
+}
 
 /**
  * With the connection counts of a new real server (0), so the observed table can keep the
@@ -149,12 +164,7 @@ export function isDestinationOf(d: IpvsDestination, rs: RealServer): boolean {
     d.address === rs.address &&
     d.port === rs.port &&
     d.weight === rs.weight &&
-    d.forward === MASQ.forward &&
-    d.upperThreshold === MASQ.upperThreshold &&
-    d.lowerThreshold === MASQ.lowerThreshold &&
-    d.tunType === MASQ.tunType &&
-    d.tunPort === MASQ.tunPort &&
-    d.tunFlags === MASQ.tunFlags
+    sameSettings(d, MASQ)
   );
 }
 
